@@ -1,0 +1,163 @@
+package credentials
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mandate-dev/mandate/internal/aries"
+)
+
+// Signer signs with one DID's key. A wallet is a Signer; tests use an
+// in-memory test principal.
+type Signer interface {
+	DID() string
+	VerificationMethod() string
+	Sign(msg []byte) ([]byte, error)
+}
+
+// Template is what an issuer states; Issue and Delegate add the envelope,
+// the parent link and the proof.
+type Template struct {
+	Subject    string // the attorney's DID
+	Purpose    string
+	Grants     []Grant
+	Forbidden  []Forbidden
+	Delegation Delegation
+	ValidFrom  time.Time  // zero: now
+	ValidUntil *time.Time // nil: no expirationDate
+}
+
+// IssueOptions carries the injected clock and randomness.
+type IssueOptions struct {
+	Now  func() time.Time // nil: time.Now
+	Rand io.Reader        // nil: crypto/rand
+}
+
+// Issue signs a root PoA credential: the signer is the principal.
+func Issue(s Signer, t Template, o IssueOptions) (*Credential, error) {
+	sub := Subject{
+		ID: t.Subject, Principal: s.DID(), Purpose: t.Purpose, Grants: t.Grants,
+		Forbidden: t.Forbidden, Delegation: t.Delegation,
+	}
+	return sign(s, sub, t, o)
+}
+
+// Delegate signs a child credential under the chain that the signer holds
+// (root first; the signer must be the subject of its last link). The child
+// is refused when it would be wider than its parent in any respect, by the
+// same CheckChild the verifier runs.
+func Delegate(s Signer, chain []*Credential, t Template, o IssueOptions) (*Credential, error) {
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("%w: delegation needs the parent chain", ErrChainBroken)
+	}
+	parent := chain[len(chain)-1]
+	if parent.Subject.ID != s.DID() {
+		return nil, fmt.Errorf("%w: the parent was granted to %s, not to the signer %s", ErrChainBroken, parent.Subject.ID, s.DID())
+	}
+	if !parent.Subject.Delegation.Allowed {
+		return nil, ErrDelegationNotAllowed
+	}
+	digest, err := Digest(parent.Raw)
+	if err != nil {
+		return nil, err
+	}
+	sub := Subject{
+		ID: t.Subject, Principal: parent.Subject.Principal, Purpose: t.Purpose, Grants: t.Grants,
+		Forbidden:  mergeForbidden(parent.Subject.Forbidden, t.Forbidden),
+		Delegation: t.Delegation, Parent: &Parent{ID: parent.ID, Digest: digest},
+	}
+	if t.ValidUntil == nil && parent.ExpirationDate != nil {
+		t.ValidUntil = parent.ExpirationDate
+	}
+	child, err := sign(s, sub, t, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckChain(append(append([]*Credential{}, chain...), child)); err != nil {
+		return nil, fmt.Errorf("credentials: refused at issuance: %w", err)
+	}
+	return child, nil
+}
+
+// mergeForbidden keeps every inherited entry first, then adds the new ones.
+func mergeForbidden(inherited, added []Forbidden) []Forbidden {
+	out := append([]Forbidden{}, inherited...)
+	for _, f := range added {
+		dup := false
+		for _, g := range out {
+			dup = dup || g == f
+		}
+		if !dup {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error) {
+	now := time.Now
+	if o.Now != nil {
+		now = o.Now
+	}
+	rnd := o.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	if err := sub.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	id, err := newUUID(rnd)
+	if err != nil {
+		return nil, err
+	}
+	from := t.ValidFrom
+	if from.IsZero() {
+		from = now()
+	}
+	doc := map[string]any{
+		"@context":          wantContext,
+		"id":                id,
+		"type":              wantType,
+		"issuer":            s.DID(),
+		"issuanceDate":      from.UTC().Format(time.RFC3339),
+		"credentialSubject": sub,
+	}
+	if t.ValidUntil != nil {
+		doc["expirationDate"] = t.ValidUntil.UTC().Format(time.RFC3339)
+	}
+	unsigned, err := json.Marshal(doc)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: encode: %w", err)
+	}
+	ld, err := engine()
+	if err != nil {
+		return nil, err
+	}
+	signed, err := ld.Sign(unsigned, aries.ProofOptions{
+		VerificationMethod: s.VerificationMethod(), Purpose: "assertionMethod", Created: now(),
+	}, s.Sign)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: sign: %w", err)
+	}
+	m, err := Decode(signed)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(m)
+}
+
+func newUUID(r io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("credentials: random id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}
+
+// Marshal returns the credential's signed JSON.
+func (c *Credential) Marshal() ([]byte, error) { return json.Marshal(c.Raw) }

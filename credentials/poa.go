@@ -1,0 +1,108 @@
+package credentials
+
+import (
+	"time"
+)
+
+// Type is the credential type of every Mandate power of attorney.
+const Type = "PowerOfAttorneyCredential"
+
+// Context URLs a PoA credential carries, in this order.
+const (
+	ContextCredentialsV1 = "https://www.w3.org/2018/credentials/v1"
+	ContextEd25519_2020  = "https://w3id.org/security/suites/ed25519-2020/v1"
+	ContextPoAV1         = "https://mandate.dev/ns/poa/v1"
+)
+
+// GrantIDPrefix starts every grant id: grant ids are IRIs so that they are
+// covered by the signature (a relative id would drop out of the signed RDF).
+const GrantIDPrefix = "urn:mandate:grant:"
+
+// Approval values of a grant's constraints.
+const (
+	ApprovalNone     = "none"
+	ApprovalRequired = "required"
+)
+
+// Credential is a parsed PoA credential: the W3C VC envelope and the PoA
+// subject. Raw is the credential exactly as it was signed (JSON object).
+type Credential struct {
+	ID             string
+	Issuer         string
+	IssuanceDate   time.Time
+	ExpirationDate *time.Time
+	Subject        Subject
+	Raw            map[string]any
+}
+
+// Subject is the credentialSubject of a PoA credential.
+type Subject struct {
+	ID         string      `json:"id"`        // the attorney (agent) DID, acting as itself
+	Principal  string      `json:"principal"` // the root principal DID, constant along a chain
+	Purpose    string      `json:"purpose"`
+	Grants     []Grant     `json:"grants"`
+	Forbidden  []Forbidden `json:"forbidden,omitempty"`
+	Delegation Delegation  `json:"delegation"`
+	Parent     *Parent     `json:"parent,omitempty"`
+}
+
+// Grant is one power: an action on a resource, within constraints.
+type Grant struct {
+	ID          string      `json:"id"`
+	Action      string      `json:"action"`
+	Resource    string      `json:"resource"`
+	Constraints Constraints `json:"constraints,omitzero"`
+}
+
+// Constraints bound a grant. A zero field means "no constraint of that kind".
+type Constraints struct {
+	NotBefore  *time.Time `json:"notBefore,omitempty"`
+	NotAfter   *time.Time `json:"notAfter,omitempty"`
+	Rate       *Rate      `json:"rate,omitempty"`
+	MaxUses    *int64     `json:"maxUses,omitempty"`
+	MaxAmount  *int64     `json:"maxAmount,omitempty"`
+	Approval   string     `json:"approval,omitempty"`
+	Conditions []string   `json:"conditions,omitempty"`
+}
+
+// Rate is "at most Count uses per Per" (Per is an ISO 8601 duration such as PT1H).
+type Rate struct {
+	Count int64  `json:"count"`
+	Per   string `json:"per"`
+}
+
+// Forbidden is an action (and optionally a resource pattern) that no grant
+// anywhere in the chain can re-allow.
+type Forbidden struct {
+	Action   string `json:"action"`
+	Resource string `json:"resource,omitempty"`
+}
+
+// Delegation says whether the holder may delegate, and how many more links
+// may follow this one.
+type Delegation struct {
+	Allowed  bool `json:"allowed"`
+	MaxDepth int  `json:"maxDepth"`
+}
+
+// Parent links a child credential to the exact parent it was derived from.
+type Parent struct {
+	ID     string `json:"id"`
+	Digest string `json:"digest"`
+}
+
+// ApprovalRequired reports whether the grant needs the principal's consent.
+func (g Grant) ApprovalRequired() bool { return g.Constraints.Approval == ApprovalRequired }
+
+// Grant returns the grant with the given id, if the credential has it.
+func (c *Credential) Grant(id string) (Grant, bool) {
+	for _, g := range c.Subject.Grants {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return Grant{}, false
+}
+
+// IsRoot reports whether the credential was issued by its principal.
+func (c *Credential) IsRoot() bool { return c.Subject.Parent == nil }

@@ -1,0 +1,69 @@
+package wallet
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	badger "github.com/dgraph-io/badger/v4"
+)
+
+// dbOptions tunes badger for a wallet: a few keys, a few credential chains, idle most of the time,
+// and every reported write durable.
+//
+// Measured on linux/amd64, Go 1.26, opening a freshly created idle wallet (one DID) in a new
+// process, encrypted, figures are RSS growth (VmRSS) / Go heap in use / disk:
+//
+//	these options:                         +? MiB VmRSS, ? MiB heap, ? (? KiB allocated)
+//	badger defaults (+ encryption, needs a block cache, left at its 256 MiB default):
+//	                                       +? MiB VmRSS, ? MiB heap, ? (? KiB allocated)
+//
+// Badger preallocates its memtable WAL at 2×MemTableSize and its value log at 2×ValueLogFileSize
+// as sparse files; the apparent size is what ls shows, "allocated" is what du shows.
+func dbOptions(dir string, key []byte, log *slog.Logger) badger.Options {
+	opts := badger.DefaultOptions(dir).
+		// AES-256 with the Argon2id-derived key; badger needs both caches when encrypting, and
+		// the index cache keeps decrypted table indexes bounded instead of all in memory.
+		WithEncryptionKey(key).
+		WithBlockCacheSize(1 << 20).
+		WithIndexCacheSize(1 << 20).
+		// A write reported stored must survive kill -9.
+		WithSyncWrites(true).
+		// Small memtables and tables: a wallet holds kilobytes to a few megabytes.
+		WithMemTableSize(2 << 20).
+		WithNumMemtables(2).
+		WithBaseTableSize(512 << 10).
+		WithBaseLevelSize(2 << 20).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(4).
+		// Chains up to MaxChainSize go to the value log; its files stay small.
+		WithValueThreshold(64 << 10).
+		WithValueLogFileSize(8 << 20).
+		// Two compactors is badger's minimum short of disabling compaction.
+		WithNumCompactors(2).
+		WithNumGoroutines(1).
+		WithMetricsEnabled(false).
+		WithLoggingLevel(badger.WARNING)
+	if log == nil {
+		return opts.WithLogger(nil)
+	}
+	return opts.WithLogger(badgerLogger{log})
+}
+
+// badgerLogger routes badger's warnings and errors to slog and drops its chatter.
+type badgerLogger struct{ log *slog.Logger }
+
+func (l badgerLogger) Errorf(format string, args ...any) {
+	l.log.Error(badgerMessage(format, args), "component", "badger")
+}
+
+func (l badgerLogger) Warningf(format string, args ...any) {
+	l.log.Warn(badgerMessage(format, args), "component", "badger")
+}
+
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}
+
+func badgerMessage(format string, args []any) string {
+	return strings.TrimSpace(fmt.Sprintf(format, args...))
+}
