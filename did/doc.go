@@ -12,7 +12,7 @@
 //     ErrUnsupportedPublicKeyType naming the multicodec type;
 //   - the version-less form did:key:z... only, so that one key has exactly one identifier;
 //   - DID URLs only of the form did:key:<z-value>#<z-value>, the fragment naming the DID's own key. A fragment
-//     naming the X25519 key agreement key that the did:key spec derives gives ErrInvalidPublicKeyType;
+//     naming an X25519 key (the key agreement key that the did:key spec derives) gives ErrInvalidPublicKeyType;
 //   - inputs of at most 2048 bytes.
 //
 // The document has one verification method of type Ed25519VerificationKey2020 with publicKeyMultibase, in the

@@ -1,0 +1,67 @@
+package presentation
+
+// Reason is a stable reason code of a Decision. This file is the closed
+// list; codes are never renamed or reused.
+type Reason string
+
+// Reason codes.
+const (
+	ReasonMalformed             Reason = "MALFORMED"              // not a well-formed presentation or credential
+	ReasonSignatureInvalid      Reason = "SIGNATURE_INVALID"      // a credential's or the holder's proof does not verify
+	ReasonUnsupportedDIDMethod  Reason = "UNSUPPORTED_DID_METHOD" // a DID method outside the accepted list
+	ReasonHolderMismatch        Reason = "HOLDER_MISMATCH"        // the presenter is not the leaf credential's subject
+	ReasonChallengeUnknown      Reason = "CHALLENGE_UNKNOWN"      // the nonce was never issued by this verifier
+	ReasonChallengeExpired      Reason = "CHALLENGE_EXPIRED"      // the nonce is past its expiry
+	ReasonReplay                Reason = "REPLAY"                 // the nonce was already used
+	ReasonAudienceMismatch      Reason = "AUDIENCE_MISMATCH"      // made for another verifier
+	ReasonRequestMismatch       Reason = "REQUEST_MISMATCH"       // bound to another action, resource, intent or context
+	ReasonChainBroken           Reason = "CHAIN_BROKEN"           // links do not connect
+	ReasonParentDigestMismatch  Reason = "PARENT_DIGEST_MISMATCH" // a parent link names other bytes
+	ReasonScopeEscalation       Reason = "SCOPE_ESCALATION"       // a child is wider than its parent
+	ReasonDelegationNotAllowed  Reason = "DELEGATION_NOT_ALLOWED" // a parent forbids delegation
+	ReasonDepthExceeded         Reason = "DEPTH_EXCEEDED"         // maxDepth does not decrease, or too many links
+	ReasonNotYetValid           Reason = "NOT_YET_VALID"          // a credential or the grant is not valid yet
+	ReasonExpired               Reason = "EXPIRED"                // a credential or the grant is past its end
+	ReasonForbidden             Reason = "FORBIDDEN"              // the action is forbidden somewhere in the chain
+	ReasonNotGranted            Reason = "NOT_GRANTED"            // no grant of the leaf covers the request
+	ReasonUnsupportedConstraint Reason = "UNSUPPORTED_CONSTRAINT" // the grant carries a limit this verifier cannot enforce yet
+	ReasonUntrustedRoot         Reason = "UNTRUSTED_ROOT"         // the root principal is not trusted by this verifier
+	ReasonApprovalRequired      Reason = "APPROVAL_REQUIRED"      // the grant needs the principal's signed approval
+	ReasonInternalError         Reason = "INTERNAL_ERROR"         // the verifier failed; fail closed
+)
+
+// Outcome is the verdict. The zero value is Deny.
+type Outcome int
+
+// Outcomes.
+const (
+	Deny Outcome = iota
+	Allow
+	NeedsApproval
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Allow:
+		return "ALLOW"
+	case NeedsApproval:
+		return "NEEDS_APPROVAL"
+	default:
+		return "DENY"
+	}
+}
+
+// Decision is the structured answer to one request.
+type Decision struct {
+	Outcome   Outcome
+	Reasons   []Reason // empty only for Allow
+	Message   string   // detail of the first failure, for logs and people
+	Principal string   // the root principal, liable by default
+	Actor     string   // the presenting agent
+	Chain     []string // credential ids, root first
+	Grant     string   // the leaf grant that allowed (or would allow) the request
+	AuditID   string
+}
+
+// Allowed reports whether the request may proceed.
+func (d Decision) Allowed() bool { return d.Outcome == Allow && len(d.Reasons) == 0 }

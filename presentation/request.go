@@ -1,0 +1,67 @@
+package presentation
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/scope"
+)
+
+// Limits on a request.
+const (
+	MaxIntentBytes     = 4096
+	MaxContextEntries  = 32
+	MaxContextKeyBytes = 128
+	MaxContextValBytes = 1024
+)
+
+// Request is what an agent asks to do, as the service states it.
+type Request struct {
+	Action   string
+	Resource string
+	Intent   string            // the agent's stated reason, free text
+	Context  map[string]string // structured request context (amount, recipient, ...)
+}
+
+// Validate checks the request's form and size.
+func (r Request) Validate() error {
+	if err := scope.ValidateConcrete(r.Action, r.Resource); err != nil {
+		return fmt.Errorf("presentation: request: %w", err)
+	}
+	if len(r.Intent) > MaxIntentBytes {
+		return fmt.Errorf("presentation: request intent is longer than %d bytes", MaxIntentBytes)
+	}
+	if len(r.Context) > MaxContextEntries {
+		return fmt.Errorf("presentation: request context has more than %d entries", MaxContextEntries)
+	}
+	for k, v := range r.Context {
+		if k == "" || len(k) > MaxContextKeyBytes || len(v) > MaxContextValBytes {
+			return fmt.Errorf("presentation: request context entry %.32q is too long or empty", k)
+		}
+	}
+	return nil
+}
+
+// Digest binds a presentation to this exact request: the multibase sha2-256
+// multihash of the JCS form of {"action","resource","intent","context"}.
+func (r Request) Digest() (string, error) {
+	ctx := map[string]any{}
+	for k, v := range r.Context {
+		ctx[k] = v
+	}
+	return credentials.Digest(map[string]any{
+		"action": r.Action, "resource": r.Resource, "intent": r.Intent, "context": ctx,
+	})
+}
+
+// Challenge is what a verifier hands out before a presentation.
+type Challenge struct {
+	Nonce     string
+	Audience  string
+	ExpiresAt time.Time
+	Formats   []string
+}
+
+// FormatLDP is the JSON-LD presentation with Ed25519Signature2020 proofs.
+const FormatLDP = "ldp"

@@ -1,0 +1,489 @@
+package presentation
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/internal/aries"
+	"github.com/mandate-dev/mandate/internal/strictjson"
+)
+
+// MaxPresentationBytes bounds a presentation: a full chain plus the envelope.
+const MaxPresentationBytes = credentials.MaxChainBytes + 16<<10
+
+// Challenge lifetimes.
+const (
+	DefaultChallengeTTL = 2 * time.Minute
+	MaxChallengeTTL     = 10 * time.Minute
+)
+
+// Config is a verifier's trusted material and state. A Config that has not
+// made a security choice is refused by Validate.
+type Config struct {
+	// Audience is this verifier's identity; presentations must name it.
+	Audience string
+	// Resolver resolves issuer and holder DIDs. Required.
+	Resolver did.Resolver
+	// TrustedRoots are the principal DIDs whose root credentials this
+	// verifier accepts. Empty means nothing is trusted.
+	TrustedRoots []string
+	// InsecureTrustAnyRoot accepts a root from any principal. Unsafe: for
+	// demos and tests only; it conflicts with TrustedRoots.
+	InsecureTrustAnyRoot bool
+	// Store keeps nonces (and, later, counters). Required.
+	Store *badger.DB
+	// ChallengeTTL is how long a nonce is valid (default 2 minutes).
+	ChallengeTTL time.Duration
+	Now          func() time.Time // nil: time.Now
+	Rand         io.Reader        // nil: crypto/rand
+	Logger       *slog.Logger     // nil: discard
+}
+
+// Validate refuses a configuration that is incomplete or contradictory.
+func (c Config) Validate() error {
+	switch {
+	case c.Audience == "":
+		return errors.New("presentation: config: an audience is required")
+	case c.Resolver == nil:
+		return errors.New("presentation: config: a DID resolver is required")
+	case c.Store == nil:
+		return errors.New("presentation: config: a store is required")
+	case len(c.TrustedRoots) == 0 && !c.InsecureTrustAnyRoot:
+		return errors.New("presentation: config: no trusted roots: name them, or set InsecureTrustAnyRoot")
+	case len(c.TrustedRoots) > 0 && c.InsecureTrustAnyRoot:
+		return errors.New("presentation: config: TrustedRoots and InsecureTrustAnyRoot conflict")
+	case c.ChallengeTTL < 0 || c.ChallengeTTL > MaxChallengeTTL:
+		return fmt.Errorf("presentation: config: ChallengeTTL must be 0..%s", MaxChallengeTTL)
+	}
+	for _, r := range c.TrustedRoots {
+		if !strings.HasPrefix(r, "did:") {
+			return fmt.Errorf("presentation: config: trusted root %q is not a DID", r)
+		}
+	}
+	return nil
+}
+
+// Verifier decides requests, deny by default. It is safe for concurrent use.
+type Verifier struct {
+	cfg    Config
+	creds  *credentials.Verifier
+	nonces *NonceStore
+	log    *slog.Logger
+}
+
+// New builds a verifier from a validated Config.
+func New(cfg Config) (*Verifier, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.ChallengeTTL == 0 {
+		cfg.ChallengeTTL = DefaultChallengeTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cv, err := credentials.NewVerifier(cfg.Resolver)
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{cfg: cfg, creds: cv, nonces: NewNonceStore(cfg.Store, cfg.Rand), log: log}, nil
+}
+
+// Audience returns the verifier's audience.
+func (v *Verifier) Audience() string { return v.cfg.Audience }
+
+// Challenge issues a single-use nonce for this verifier's audience.
+func (v *Verifier) Challenge(ctx context.Context) (Challenge, error) {
+	now := v.cfg.Now()
+	exp := now.Add(v.cfg.ChallengeTTL)
+	n, err := v.nonces.Issue(v.cfg.Audience, now, exp)
+	if err != nil {
+		return Challenge{}, err
+	}
+	return Challenge{Nonce: n, Audience: v.cfg.Audience, ExpiresAt: exp, Formats: []string{FormatLDP}}, nil
+}
+
+// denial is a pipeline failure: the reason code and what went wrong.
+type denial struct {
+	reason Reason
+	err    error
+}
+
+func (d *denial) Error() string { return string(d.reason) + ": " + d.err.Error() }
+
+func deny(r Reason, format string, args ...any) *denial {
+	return &denial{reason: r, err: fmt.Errorf(format, args...)}
+}
+
+// Authorize runs the verification pipeline on a presentation for req and
+// stops at the first failure. Any error, and any panic, is a DENY.
+func (v *Verifier) Authorize(ctx context.Context, presentation []byte, req Request) (d Decision) {
+	defer func() {
+		if r := recover(); r != nil {
+			d = Decision{Outcome: Deny, Reasons: []Reason{ReasonInternalError}, Message: "verifier panic"}
+			v.log.Error("authorize panicked", "panic", fmt.Sprint(r))
+		}
+	}()
+	d = Decision{Outcome: Deny}
+	st := &state{req: req, now: v.cfg.Now()}
+	err := v.run(ctx, presentation, st)
+	d.Principal, d.Actor, d.Chain, d.Grant = st.principal(), st.holder, st.ids(), st.grant
+	var dn *denial
+	switch {
+	case err == nil:
+		d.Outcome = Allow
+	case errors.As(err, &dn):
+		d.Reasons, d.Message = []Reason{dn.reason}, dn.err.Error()
+	default:
+		d.Reasons, d.Message = []Reason{ReasonInternalError}, err.Error()
+	}
+	v.log.Info("decision", "outcome", d.Outcome.String(), "reasons", d.Reasons, "actor", d.Actor,
+		"principal", d.Principal, "action", req.Action, "resource", req.Resource, "grant", d.Grant)
+	return d
+}
+
+// state is what the pipeline has learnt so far.
+type state struct {
+	req    Request
+	now    time.Time
+	holder string
+	chain  []*credentials.Credential
+	grant  string
+}
+
+func (s *state) principal() string {
+	if len(s.chain) == 0 {
+		return ""
+	}
+	return s.chain[0].Subject.Principal
+}
+
+func (s *state) ids() []string {
+	out := make([]string, len(s.chain))
+	for i, c := range s.chain {
+		out[i] = c.ID
+	}
+	return out
+}
+
+func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
+	if err := st.req.Validate(); err != nil {
+		return deny(ReasonMalformed, "%w", err)
+	}
+	vp, err := parseVP(data)
+	if err != nil {
+		return err
+	}
+	st.holder = vp.holder
+	if err := v.checkSignatures(ctx, vp, st); err != nil {
+		return err
+	}
+	if err := v.checkBinding(vp, st); err != nil {
+		return err
+	}
+	if err := checkChain(st.chain); err != nil {
+		return err
+	}
+	if err := checkWindows(st.chain, st.now); err != nil {
+		return err
+	}
+	if err := checkForbidden(st.chain, st.req); err != nil {
+		return err
+	}
+	g, err := matchGrant(st.chain[len(st.chain)-1], st.req, st.now)
+	if err != nil {
+		return err
+	}
+	st.grant = g.ID
+	if err := checkConstraints(g); err != nil {
+		return err
+	}
+	return v.checkTrust(st.chain[0])
+}
+
+// checkSignatures verifies every credential's proof explicitly (aries'
+// ParsePresentation does not), then the holder's proof over the whole
+// presentation, and strict JSON-LD on the envelope.
+func (v *Verifier) checkSignatures(ctx context.Context, vp *parsedVP, st *state) error {
+	for i, m := range vp.creds {
+		c, err := v.creds.VerifyMap(ctx, m)
+		if err != nil {
+			return credentialDenial(fmt.Errorf("link %d: %w", i, err))
+		}
+		st.chain = append(st.chain, c)
+	}
+	ld, err := credentials.LD()
+	if err != nil {
+		return err
+	}
+	opts, err := ld.Verify(vp.doc, func(vm string) (ed25519.PublicKey, error) {
+		owner, _, _ := strings.Cut(vm, "#")
+		if owner != vp.holder {
+			return nil, fmt.Errorf("holder proof key %s does not belong to holder %s", vm, vp.holder)
+		}
+		return did.PublicKey(ctx, v.cfg.Resolver, vm, "authentication")
+	})
+	if err != nil {
+		if errors.Is(err, did.ErrMethodNotSupported) {
+			return deny(ReasonUnsupportedDIDMethod, "holder: %w", err)
+		}
+		return deny(ReasonSignatureInvalid, "holder proof: %w", err)
+	}
+	if opts.Purpose != "authentication" {
+		return deny(ReasonSignatureInvalid, "holder proofPurpose %q, want authentication", opts.Purpose)
+	}
+	if err := ld.Strict(vp.envelope()); err != nil {
+		return deny(ReasonMalformed, "%w", err)
+	}
+	vp.proof = opts
+	return nil
+}
+
+// checkBinding ties the presentation to this verifier, one use, one request.
+func (v *Verifier) checkBinding(vp *parsedVP, st *state) error {
+	leaf := st.chain[len(st.chain)-1]
+	if leaf.Subject.ID != vp.holder {
+		return deny(ReasonHolderMismatch, "presented by %s, but the leaf credential was granted to %s", vp.holder, leaf.Subject.ID)
+	}
+	if vp.proof.Domain != v.cfg.Audience {
+		return deny(ReasonAudienceMismatch, "presentation is for %q, this verifier is %q", vp.proof.Domain, v.cfg.Audience)
+	}
+	aud, err := v.nonces.Consume(vp.proof.Challenge, st.now)
+	switch {
+	case errors.Is(err, ErrChallengeUnknown):
+		return deny(ReasonChallengeUnknown, "%w", err)
+	case errors.Is(err, ErrChallengeExpired):
+		return deny(ReasonChallengeExpired, "%w", err)
+	case errors.Is(err, ErrReplay):
+		return deny(ReasonReplay, "%w", err)
+	case err != nil:
+		return err
+	case aud != v.cfg.Audience:
+		return deny(ReasonAudienceMismatch, "nonce was issued for %q", aud)
+	}
+	want, err := st.req.Digest()
+	if err != nil {
+		return err
+	}
+	if vp.requestDigest != want {
+		return deny(ReasonRequestMismatch, "presentation is bound to another request")
+	}
+	return nil
+}
+
+func checkChain(chain []*credentials.Credential) error {
+	if err := credentials.CheckChain(chain); err != nil {
+		return credentialDenial(err)
+	}
+	return nil
+}
+
+func checkWindows(chain []*credentials.Credential, now time.Time) error {
+	for _, c := range chain {
+		if now.Before(c.IssuanceDate) {
+			return deny(ReasonNotYetValid, "%s is valid from %s", c.ID, c.IssuanceDate.Format(time.RFC3339))
+		}
+		if c.ExpirationDate != nil && !now.Before(*c.ExpirationDate) {
+			return deny(ReasonExpired, "%s expired at %s", c.ID, c.ExpirationDate.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// checkForbidden runs before grant matching: deny wins, and a forbidden
+// action is reported as FORBIDDEN even when no grant names it.
+func checkForbidden(chain []*credentials.Credential, req Request) error {
+	for _, c := range chain {
+		for _, f := range c.Subject.Forbidden {
+			if f.Forbids(req.Action, req.Resource) {
+				return deny(ReasonForbidden, "%s forbids %s", c.ID, f.Action)
+			}
+		}
+	}
+	return nil
+}
+
+// matchGrant finds the leaf grant for the request. Among grants that
+// match, one inside its time window wins; if all are outside, the reason says so.
+func matchGrant(leaf *credentials.Credential, req Request, now time.Time) (credentials.Grant, error) {
+	var outside error
+	var candidates []credentials.Grant
+	for _, g := range leaf.Subject.Grants {
+		if !g.Allows(req.Action, req.Resource) {
+			continue
+		}
+		c := g.Constraints
+		switch {
+		case c.NotBefore != nil && now.Before(*c.NotBefore):
+			outside = deny(ReasonNotYetValid, "grant %s is valid from %s", g.ID, c.NotBefore.Format(time.RFC3339))
+		case c.NotAfter != nil && !now.Before(*c.NotAfter):
+			outside = deny(ReasonExpired, "grant %s ended at %s", g.ID, c.NotAfter.Format(time.RFC3339))
+		default:
+			candidates = append(candidates, g)
+		}
+	}
+	if len(candidates) == 0 {
+		if outside != nil {
+			return credentials.Grant{}, outside
+		}
+		return credentials.Grant{}, deny(ReasonNotGranted, "no grant covers %s on %s", req.Action, req.Resource)
+	}
+	// Prefer a grant that needs no approval and carries no limit.
+	slices.SortStableFunc(candidates, func(a, b credentials.Grant) int { return burden(a) - burden(b) })
+	return candidates[0], nil
+}
+
+func burden(g credentials.Grant) int {
+	n := 0
+	if g.ApprovalRequired() {
+		n += 2
+	}
+	if unenforced(g.Constraints) != "" {
+		n += 4
+	}
+	return n
+}
+
+// unenforced names a constraint this verifier cannot enforce yet, or "".
+// Usage counters and conditions arrive with their own verifier stages; until
+// then a grant that carries one is denied, never allowed unchecked.
+func unenforced(c credentials.Constraints) string {
+	switch {
+	case c.Rate != nil:
+		return "rate"
+	case c.MaxUses != nil:
+		return "maxUses"
+	case c.MaxAmount != nil:
+		return "maxAmount"
+	case len(c.Conditions) > 0:
+		return "conditions"
+	}
+	return ""
+}
+
+func checkConstraints(g credentials.Grant) error {
+	if name := unenforced(g.Constraints); name != "" {
+		return deny(ReasonUnsupportedConstraint, "grant %s carries %s, which this verifier does not enforce yet", g.ID, name)
+	}
+	if g.ApprovalRequired() {
+		return deny(ReasonApprovalRequired, "grant %s requires the principal's approval", g.ID)
+	}
+	return nil
+}
+
+func (v *Verifier) checkTrust(root *credentials.Credential) error {
+	if v.cfg.InsecureTrustAnyRoot || slices.Contains(v.cfg.TrustedRoots, root.Subject.Principal) {
+		return nil
+	}
+	return deny(ReasonUntrustedRoot, "principal %s is not a trusted root", root.Subject.Principal)
+}
+
+// credentialDenial maps a credentials error to its reason code.
+func credentialDenial(err error) error {
+	table := []struct {
+		err    error
+		reason Reason
+	}{
+		{credentials.ErrUnsupportedDIDMethod, ReasonUnsupportedDIDMethod},
+		{credentials.ErrSignature, ReasonSignatureInvalid},
+		{credentials.ErrMalformed, ReasonMalformed},
+		{credentials.ErrParentDigest, ReasonParentDigestMismatch},
+		{credentials.ErrChainBroken, ReasonChainBroken},
+		{credentials.ErrScopeEscalation, ReasonScopeEscalation},
+		{credentials.ErrDelegationNotAllowed, ReasonDelegationNotAllowed},
+		{credentials.ErrDepthExceeded, ReasonDepthExceeded},
+	}
+	for _, t := range table {
+		if errors.Is(err, t.err) {
+			return &denial{reason: t.reason, err: err}
+		}
+	}
+	return err // unknown: INTERNAL_ERROR, still a DENY
+}
+
+// parsedVP is a presentation's envelope, read before any proof is checked.
+type parsedVP struct {
+	doc           map[string]any
+	holder        string
+	requestDigest string
+	creds         []map[string]any
+	proof         proofFields
+}
+
+type proofFields = aries.ProofOptions
+
+func (p *parsedVP) envelope() map[string]any {
+	out := make(map[string]any, len(p.doc))
+	for k, v := range p.doc {
+		if k != "verifiableCredential" {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+var vpKeys = map[string]bool{"@context": true, "type": true, "holder": true, "requestDigest": true, "verifiableCredential": true, "proof": true}
+
+func parseVP(data []byte) (*parsedVP, error) {
+	var doc map[string]any
+	if err := strictjson.Decode(data, MaxPresentationBytes, &doc); err != nil {
+		return nil, deny(ReasonMalformed, "%w", err)
+	}
+	if doc == nil {
+		return nil, deny(ReasonMalformed, "presentation is not a JSON object")
+	}
+	for k := range doc {
+		if !vpKeys[k] {
+			return nil, deny(ReasonMalformed, "member %q is not allowed in a presentation", k)
+		}
+	}
+	if !sameStrings(doc["@context"], vpContext) || !sameStrings(doc["type"], []string{"VerifiablePresentation"}) {
+		return nil, deny(ReasonMalformed, "presentation @context or type is not Mandate's")
+	}
+	vp := &parsedVP{doc: doc}
+	vp.holder, _ = doc["holder"].(string)
+	vp.requestDigest, _ = doc["requestDigest"].(string)
+	if !strings.HasPrefix(vp.holder, "did:") || vp.requestDigest == "" {
+		return nil, deny(ReasonMalformed, "presentation needs a holder DID and a requestDigest")
+	}
+	list, ok := doc["verifiableCredential"].([]any)
+	if !ok || len(list) == 0 || len(list) > credentials.MaxChainLinks {
+		return nil, deny(ReasonMalformed, "verifiableCredential must hold 1..%d credentials", credentials.MaxChainLinks)
+	}
+	for i, e := range list {
+		m, ok := e.(map[string]any)
+		if !ok {
+			return nil, deny(ReasonMalformed, "credential %d is not an object", i)
+		}
+		vp.creds = append(vp.creds, m)
+	}
+	return vp, nil
+}
+
+func sameStrings(v any, want []string) bool {
+	list, ok := v.([]any)
+	if !ok || len(list) != len(want) {
+		return false
+	}
+	for i, e := range list {
+		if s, _ := e.(string); s != want[i] {
+			return false
+		}
+	}
+	return true
+}
