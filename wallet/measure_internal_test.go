@@ -36,7 +36,7 @@ var key = []byte("0123456789abcdef0123456789abcdef")
 
 func measureOpts(mode, dir string) badger.Options {
 	if mode == "defaults" {
-		return badger.DefaultOptions(dir).WithEncryptionKey(key).WithLogger(nil)
+		return badger.DefaultOptions(dir).WithEncryptionKey(key).WithIndexCacheSize(100 << 20).WithLogger(nil)
 	}
 	return dbOptions(dir, key, nil)
 }
@@ -81,8 +81,8 @@ func TestMeasure(t *testing.T) {
 				t.Fatal(err)
 			}
 			memLine("opened")
-			time.Sleep(3 * time.Second)
-			memLine("idle3s")
+			time.Sleep(30 * time.Second)
+			memLine("idle30s")
 			fmt.Println("open disk", du(dir))
 			w.Close()
 			return
@@ -94,8 +94,8 @@ func TestMeasure(t *testing.T) {
 		km, _ := aries.NewKeyManager(db, "kms/")
 		_ = km
 		memLine("opened")
-		time.Sleep(3 * time.Second)
-		memLine("idle3s")
+		time.Sleep(30 * time.Second)
+		memLine("idle30s")
 		fmt.Println("open disk", du(filepath.Clean(dir)))
 		db.Close()
 	}

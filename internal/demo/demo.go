@@ -1,0 +1,225 @@
+// Package demo plays Mandate's main story end to end on loopback: real
+// wallets in a temporary directory, a real gRPC verifier with a badger
+// store, real signatures. `mandate demo` runs it.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/presentation"
+	"github.com/mandate-dev/mandate/presentation/gatekeeper"
+	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
+	"github.com/mandate-dev/mandate/wallet"
+)
+
+// Step is one line of the story and its result.
+type Step struct {
+	Name     string   `json:"name"`
+	Agent    string   `json:"agent"`
+	Action   string   `json:"action"`
+	Resource string   `json:"resource"`
+	Decision string   `json:"decision"`
+	Reasons  []string `json:"reasons"`
+	Expected string   `json:"expected"`
+	Detail   string   `json:"-"`
+}
+
+// OK reports whether the step got its expected decision and reason.
+func (s Step) OK() bool { return s.Outcome() == s.Expected }
+
+// Outcome is the decision with its first reason, in the form of Expected.
+func (s Step) Outcome() string {
+	if len(s.Reasons) == 0 {
+		return s.Decision
+	}
+	return s.Decision + " " + s.Reasons[0]
+}
+
+// Report is the demo's result.
+type Report struct {
+	OK    bool   `json:"ok"`
+	Steps []Step `json:"steps"`
+}
+
+// Options tune the demo for tests.
+type Options struct {
+	Dir      string                 // working directory; "" makes (and removes) a temporary one
+	KDF      func() []wallet.Option // wallet options (tests use cheap KDF parameters)
+	Progress func(Step)             // called after each step
+}
+
+// Audience is the demo verifier's audience.
+const Audience = "https://mail.example.com"
+
+// world is the cast and the running verifier.
+type world struct {
+	ctx                              context.Context
+	principal, assistant, summarizer *wallet.Wallet
+	client                           *gatekeeper.Client
+	rpc                              mandatev1.VerifierServiceClient
+	offset                           atomic.Int64 // the verifier's clock runs this far ahead (the "a week later" step)
+	started                          time.Time
+}
+
+func (w *world) now() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) }
+
+// Run plays the story and returns the report. An error means the demo
+// could not be set up, not that a step failed.
+func Run(ctx context.Context, o Options) (Report, error) {
+	dir := o.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "mandate-demo-")
+		if err != nil {
+			return Report{}, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	w := &world{ctx: ctx, started: time.Now()}
+	var wopts []wallet.Option
+	if o.KDF != nil {
+		wopts = o.KDF()
+	}
+	closeAll, err := w.setUp(dir, wopts)
+	if err != nil {
+		return Report{}, err
+	}
+	defer closeAll()
+	story, err := w.cast()
+	if err != nil {
+		return Report{}, err
+	}
+	rep := Report{OK: true}
+	for _, play := range story {
+		s := play()
+		if o.Progress != nil {
+			o.Progress(s)
+		}
+		rep.OK = rep.OK && s.OK()
+		rep.Steps = append(rep.Steps, s)
+	}
+	return rep, nil
+}
+
+func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	pass := []byte("demo passphrase, not a secret")
+	for _, p := range []struct {
+		name string
+		w    **wallet.Wallet
+	}{{"principal", &w.principal}, {"assistant", &w.assistant}, {"summarizer", &w.summarizer}} {
+		wl, err := wallet.Create(filepath.Join(dir, p.name), pass, wopts...)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("demo: wallet %s: %w", p.name, err)
+		}
+		*p.w = wl
+		closers = append(closers, func() { wl.Close() })
+	}
+	db, err := badger.Open(badger.DefaultOptions(filepath.Join(dir, "verifier")).WithLogger(nil).
+		WithMemTableSize(8 << 20).WithValueLogFileSize(16 << 20).WithNumCompactors(2).WithBlockCacheSize(8 << 20))
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("demo: verifier store: %w", err)
+	}
+	closers = append(closers, func() { db.Close() })
+	v, err := presentation.New(presentation.Config{
+		Audience: Audience, Resolver: did.KeyResolver{}, TrustedRoots: []string{w.principal.DID()},
+		Store: db, Now: w.now,
+	})
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("demo: listen: %w", err)
+	}
+	srv := gatekeeper.NewGRPCServer(v)
+	go srv.Serve(lis)
+	closers = append(closers, srv.GracefulStop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	closers = append(closers, func() { conn.Close() })
+	w.rpc = mandatev1.NewVerifierServiceClient(conn)
+	w.client = gatekeeper.NewClient(w.rpc, w.now)
+	return closeAll, nil
+}
+
+// chains loads what a wallet holds.
+func chains(wl *wallet.Wallet) ([][]*credentials.Credential, error) {
+	stored, err := wl.Chains()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]*credentials.Credential
+	for _, s := range stored {
+		c, err := credentials.DecodeChain(s.Chain)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func store(wl *wallet.Wallet, chain []*credentials.Credential) error {
+	b, err := credentials.EncodeChain(chain)
+	if err != nil {
+		return err
+	}
+	return wl.PutChain(chain[len(chain)-1].ID, b)
+}
+
+func decisionStep(name, agent string, req presentation.Request, expected string, d presentation.Decision, err error) Step {
+	s := Step{Name: name, Agent: agent, Action: req.Action, Resource: req.Resource, Expected: expected,
+		Decision: d.Outcome.String(), Reasons: []string{}}
+	for _, r := range d.Reasons {
+		s.Reasons = append(s.Reasons, string(r))
+	}
+	s.Detail = d.Message
+	if err != nil {
+		s.Decision, s.Reasons, s.Detail = "ERROR", []string{}, err.Error()
+	}
+	return s
+}
+
+// reasonOf names the credentials error behind a refusal at issuance.
+func reasonOf(err error) string {
+	for _, e := range []struct {
+		err  error
+		code presentation.Reason
+	}{
+		{credentials.ErrScopeEscalation, presentation.ReasonScopeEscalation},
+		{credentials.ErrDelegationNotAllowed, presentation.ReasonDelegationNotAllowed},
+		{credentials.ErrDepthExceeded, presentation.ReasonDepthExceeded},
+	} {
+		if errors.Is(err, e.err) {
+			return string(e.code)
+		}
+	}
+	return strings.ToUpper(err.Error())
+}

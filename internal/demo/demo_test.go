@@ -1,0 +1,34 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mandate-dev/mandate/internal/demo"
+	"github.com/mandate-dev/mandate/wallet"
+)
+
+func TestDemoStory(t *testing.T) {
+	rep, err := demo.Run(context.Background(), demo.Options{
+		Dir: t.TempDir(),
+		KDF: func() []wallet.Option { return []wallet.Option{wallet.WithKDFParams(1, 64, 1)} },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"ALLOW", "DENY NOT_GRANTED", "DENY APPROVAL_REQUIRED", "DENY FORBIDDEN", "REFUSED SCOPE_ESCALATION",
+		"DENY SCOPE_ESCALATION", "DENY REPLAY", "DENY AUDIENCE_MISMATCH", "DENY SIGNATURE_INVALID", "DENY EXPIRED",
+	}
+	if len(rep.Steps) != len(want) {
+		t.Fatalf("%d steps, want %d", len(rep.Steps), len(want))
+	}
+	for i, s := range rep.Steps {
+		if s.Outcome() != want[i] || s.Expected != want[i] {
+			t.Errorf("step %d %q: got %s (%s), expected %s, want %s", i, s.Name, s.Outcome(), s.Detail, s.Expected, want[i])
+		}
+	}
+	if !rep.OK {
+		t.Error("report not ok")
+	}
+}

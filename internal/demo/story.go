@@ -1,0 +1,187 @@
+package demo
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/presentation"
+	"github.com/mandate-dev/mandate/wallet"
+)
+
+const (
+	mailbox = "mailbox:alice/inbox"
+	channel = "slack:acme/general"
+)
+
+var (
+	readMail  = presentation.Request{Action: "email:read", Resource: mailbox, Intent: "summarise today's unread mail"}
+	readSlack = presentation.Request{Action: "slack:read", Resource: channel, Intent: "catch up on #general"}
+	draftMail = presentation.Request{Action: "email:draft", Resource: "mailbox:alice/drafts", Intent: "draft a reply to Bob"}
+	sendMail  = presentation.Request{Action: "email:send", Resource: "mailbox:alice/outbox", Intent: "send the reply to Bob"}
+)
+
+// rootGrants is what Alice (the principal) gives her assistant; the same
+// content ships as examples/grants/assistant.yaml.
+func rootGrants(subject string, now time.Time) credentials.Template {
+	week := now.Add(7 * 24 * time.Hour)
+	return credentials.Template{
+		Subject: subject,
+		Purpose: "Keep Alice's inbox organised: read, summarise, draft; never send",
+		Grants: []credentials.Grant{
+			{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"},
+			{ID: "urn:mandate:grant:email-summarize", Action: "email:summarize", Resource: "mailbox:alice/*"},
+			{ID: "urn:mandate:grant:email-draft", Action: "email:draft", Resource: "mailbox:alice/*",
+				Constraints: credentials.Constraints{Approval: credentials.ApprovalRequired}},
+			{ID: "urn:mandate:grant:slack-read", Action: "slack:read", Resource: channel,
+				Constraints: credentials.Constraints{NotAfter: &week}},
+		},
+		Forbidden:  []credentials.Forbidden{{Action: "email:send"}, {Action: "slack:post"}},
+		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 2},
+	}
+}
+
+// cast issues the credentials and returns the story's steps in order.
+func (w *world) cast() ([]func() Step, error) {
+	now := time.Now()
+	opts := credentials.IssueOptions{}
+	root, err := credentials.Issue(w.principal, rootGrants(w.assistant.DID(), now), opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := store(w.assistant, []*credentials.Credential{root}); err != nil {
+		return nil, err
+	}
+	child, err := credentials.Delegate(w.assistant, []*credentials.Credential{root}, credentials.Template{
+		Subject: w.summarizer.DID(), Purpose: "Summarise Alice's unread mail each morning",
+		Grants:     []credentials.Grant{{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"}},
+		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 1},
+	}, opts)
+	if err != nil {
+		return nil, err
+	}
+	sumChain := []*credentials.Credential{root, child}
+	if err := store(w.summarizer, sumChain); err != nil {
+		return nil, err
+	}
+	var firstVP []byte // the summarizer's first presentation, replayed later
+	wider := credentials.Template{
+		Subject: w.summarizer.DID(), Purpose: "Handle all of Alice's mail",
+		Grants: []credentials.Grant{{ID: "urn:mandate:grant:email-all", Action: "email:*", Resource: "mailbox:alice/*"}},
+	}
+	return []func() Step{
+		func() Step {
+			vp, d, err := w.presentOwn(w.summarizer, readMail, Audience)
+			firstVP = vp
+			return decisionStep("summarizer reads mail", "summarizer", readMail, "ALLOW", d, err)
+		},
+		func() Step {
+			d, err := w.presentChain(w.summarizer, sumChain, readSlack, Audience)
+			return decisionStep("summarizer reads Slack", "summarizer", readSlack, "DENY NOT_GRANTED", d, err)
+		},
+		func() Step {
+			_, d, err := w.presentOwn(w.assistant, draftMail, Audience)
+			return decisionStep("assistant drafts mail", "assistant", draftMail, "DENY APPROVAL_REQUIRED", d, err)
+		},
+		func() Step {
+			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, sendMail, Audience)
+			return decisionStep("assistant sends mail", "assistant", sendMail, "DENY FORBIDDEN", d, err)
+		},
+		func() Step {
+			s := Step{Name: "summarizer issues itself a wider child", Agent: "summarizer", Action: "email:*",
+				Resource: "mailbox:alice/*", Expected: "REFUSED SCOPE_ESCALATION", Decision: "ISSUED", Reasons: []string{}}
+			if _, err := credentials.Delegate(w.summarizer, sumChain, wider, opts); err != nil {
+				s.Decision, s.Reasons, s.Detail = "REFUSED", []string{reasonOf(err)}, err.Error()
+			}
+			return s
+		},
+		func() Step {
+			forged, err := credentials.SignUnchecked(w.summarizer, forgedSubject(w, child, wider), wider, opts)
+			if err != nil {
+				return decisionStep("hand-built wider child presented", "summarizer", readMail, "DENY SCOPE_ESCALATION", presentation.Decision{}, err)
+			}
+			d, err := w.presentChain(w.summarizer, []*credentials.Credential{root, child, forged}, readMail, Audience)
+			return decisionStep("hand-built wider child presented", "summarizer", readMail, "DENY SCOPE_ESCALATION", d, err)
+		},
+		func() Step {
+			d, err := w.client.Send(w.ctx, firstVP, readMail)
+			return decisionStep("same presentation sent twice", "summarizer", readMail, "DENY REPLAY", d, err)
+		},
+		func() Step {
+			d, err := w.presentChain(w.summarizer, sumChain, readMail, "https://other-service.example.com")
+			return decisionStep("presentation made for another audience", "summarizer", readMail, "DENY AUDIENCE_MISMATCH", d, err)
+		},
+		func() Step {
+			d, err := w.presentChain(w.summarizer, tamperOneByte(sumChain), readMail, Audience)
+			return decisionStep("one byte of a credential changed", "summarizer", readMail, "DENY SIGNATURE_INVALID", d, err)
+		},
+		func() Step {
+			w.offset.Store(int64(8 * 24 * time.Hour)) // a week and a day later
+			defer w.offset.Store(0)
+			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, readSlack, Audience)
+			return decisionStep("Slack grant past its notAfter (8 days later)", "assistant", readSlack, "DENY EXPIRED", d, err)
+		},
+	}, nil
+}
+
+// forgedSubject is the wider child an agent would sign by hand, skipping
+// the issuance check.
+func forgedSubject(w *world, parent *credentials.Credential, t credentials.Template) credentials.Subject {
+	digest, _ := credentials.Digest(parent.Raw)
+	return credentials.Subject{
+		ID: t.Subject, Principal: parent.Subject.Principal, Purpose: t.Purpose, Grants: t.Grants,
+		Forbidden: parent.Subject.Forbidden, Parent: &credentials.Parent{ID: parent.ID, Digest: digest},
+	}
+}
+
+// presentOwn lets the agent's wallet choose its chain, as an agent would.
+func (w *world) presentOwn(agent *wallet.Wallet, req presentation.Request, aud string) ([]byte, presentation.Decision, error) {
+	held, err := chains(agent)
+	if err != nil {
+		return nil, presentation.Decision{}, err
+	}
+	chain, err := presentation.Select(held, agent.DID(), req.Action, req.Resource, w.now())
+	if err != nil {
+		return nil, presentation.Decision{}, err
+	}
+	vp, err := w.presentBytes(agent, chain, req, aud)
+	if err != nil {
+		return nil, presentation.Decision{}, err
+	}
+	d, err := w.client.Send(w.ctx, vp, req)
+	return vp, d, err
+}
+
+// presentChain presents a given chain, even one the wallet would not pick:
+// the verifier, not the agent, is the one who decides.
+func (w *world) presentChain(agent *wallet.Wallet, chain []*credentials.Credential, req presentation.Request, aud string) (presentation.Decision, error) {
+	vp, err := w.presentBytes(agent, chain, req, aud)
+	if err != nil {
+		return presentation.Decision{}, err
+	}
+	return w.client.Send(w.ctx, vp, req)
+}
+
+func (w *world) presentBytes(agent *wallet.Wallet, chain []*credentials.Credential, req presentation.Request, aud string) ([]byte, error) {
+	ch, err := w.client.Challenge(w.ctx)
+	if err != nil {
+		return nil, err
+	}
+	ch.Audience = aud
+	return presentation.Present(agent, chain, ch, req, w.now())
+}
+
+// tamperOneByte changes one byte of the leaf credential's purpose.
+func tamperOneByte(chain []*credentials.Credential) []*credentials.Credential {
+	b, _ := chain[len(chain)-1].Marshal()
+	b = bytes.Replace(b, []byte("Summarise"), []byte("Summarize"), 1)
+	m, err := credentials.Decode(b)
+	if err != nil {
+		return chain
+	}
+	c, err := credentials.Parse(m)
+	if err != nil {
+		return chain
+	}
+	return append(append([]*credentials.Credential{}, chain[:len(chain)-1]...), c)
+}

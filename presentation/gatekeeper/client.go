@@ -1,0 +1,65 @@
+package gatekeeper
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/presentation"
+	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
+)
+
+// Client is the agent's side: it asks the verifier for a challenge, builds
+// a presentation bound to it, and asks for a decision.
+type Client struct {
+	rpc mandatev1.VerifierServiceClient
+	now func() time.Time
+}
+
+// NewClient wraps a VerifierService client; now is the clock (nil: time.Now).
+func NewClient(rpc mandatev1.VerifierServiceClient, now func() time.Time) *Client {
+	if now == nil {
+		now = time.Now
+	}
+	return &Client{rpc: rpc, now: now}
+}
+
+// Challenge fetches a fresh challenge.
+func (c *Client) Challenge(ctx context.Context) (presentation.Challenge, error) {
+	r, err := c.rpc.Challenge(ctx, &mandatev1.ChallengeRequest{})
+	if err != nil {
+		return presentation.Challenge{}, fmt.Errorf("gatekeeper: challenge: %w", err)
+	}
+	return presentation.Challenge{Nonce: r.GetNonce(), Audience: r.GetAudience(), ExpiresAt: r.GetExpiresAt().AsTime(), Formats: r.GetFormats()}, nil
+}
+
+// Send submits a presentation for req.
+func (c *Client) Send(ctx context.Context, vp []byte, req presentation.Request) (presentation.Decision, error) {
+	r, err := c.rpc.Authorize(ctx, &mandatev1.AuthorizeRequest{
+		Presentation: vp, Format: presentation.FormatLDP,
+		Request: &mandatev1.Request{Action: req.Action, Resource: req.Resource, Intent: req.Intent, Context: req.Context},
+	})
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny}, fmt.Errorf("gatekeeper: authorize: %w", err)
+	}
+	return FromProto(r), nil
+}
+
+// Authorize does the whole exchange for one request: challenge, choose the
+// holder's chain that covers req, present, decide.
+func (c *Client) Authorize(ctx context.Context, holder credentials.Signer, chains [][]*credentials.Credential, req presentation.Request) (presentation.Decision, error) {
+	chain, err := presentation.Select(chains, holder.DID(), req.Action, req.Resource, c.now())
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny}, err
+	}
+	ch, err := c.Challenge(ctx)
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny}, err
+	}
+	vp, err := presentation.Present(holder, chain, ch, req, c.now())
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny}, err
+	}
+	return c.Send(ctx, vp, req)
+}
