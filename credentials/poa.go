@@ -56,33 +56,33 @@ type Grant struct {
 
 // Constraints bound a grant. A zero field means "no constraint of that kind".
 type Constraints struct {
-	NotBefore  *time.Time `json:"notBefore,omitempty"`
-	NotAfter   *time.Time `json:"notAfter,omitempty"`
-	Rate       *Rate      `json:"rate,omitempty"`
-	MaxUses    *int64     `json:"maxUses,omitempty"`
-	MaxAmount  *int64     `json:"maxAmount,omitempty"`
-	Approval   string     `json:"approval,omitempty"`
-	Conditions []string   `json:"conditions,omitempty"`
+	NotBefore  *time.Time `json:"notBefore,omitempty" yaml:"notBefore"`
+	NotAfter   *time.Time `json:"notAfter,omitempty" yaml:"notAfter"`
+	Rate       *Rate      `json:"rate,omitempty" yaml:"rate"`
+	MaxUses    *int64     `json:"maxUses,omitempty" yaml:"maxUses"`
+	MaxAmount  *int64     `json:"maxAmount,omitempty" yaml:"maxAmount"`
+	Approval   string     `json:"approval,omitempty" yaml:"approval"`
+	Conditions []string   `json:"conditions,omitempty" yaml:"conditions"`
 }
 
 // Rate is "at most Count uses per Per" (Per is an ISO 8601 duration such as PT1H).
 type Rate struct {
-	Count int64  `json:"count"`
-	Per   string `json:"per"`
+	Count int64  `json:"count" yaml:"count"`
+	Per   string `json:"per" yaml:"per"`
 }
 
 // Forbidden is an action (and optionally a resource pattern) that no grant
 // anywhere in the chain can re-allow.
 type Forbidden struct {
-	Action   string `json:"action"`
-	Resource string `json:"resource,omitempty"`
+	Action   string `json:"action" yaml:"action"`
+	Resource string `json:"resource,omitempty" yaml:"resource"`
 }
 
 // Delegation says whether the holder may delegate, and how many more links
 // may follow this one.
 type Delegation struct {
-	Allowed  bool `json:"allowed"`
-	MaxDepth int  `json:"maxDepth"`
+	Allowed  bool `json:"allowed" yaml:"allowed"`
+	MaxDepth int  `json:"maxDepth" yaml:"maxDepth"`
 }
 
 // Parent links a child credential to the exact parent it was derived from.

@@ -168,6 +168,20 @@ func TestCreateRefusesExisting(t *testing.T) {
 	if _, err := wallet.Create(half, passphrase, fastKDF); !errors.Is(err, wallet.ErrExists) {
 		t.Fatalf("Create over a half-made wallet = %v, want ErrExists", err)
 	}
+	if _, err := os.Stat(filepath.Join(half, "db")); err != nil {
+		t.Fatalf("refused Create removed the database: %v", err)
+	}
+}
+
+func TestOpenTwiceRefused(t *testing.T) {
+	dir := t.TempDir()
+	w := create(t, dir)
+	_, err := wallet.Open(dir, passphrase)
+	if err == nil || !strings.HasPrefix(err.Error(), "wallet: open database: Cannot acquire directory lock") {
+		t.Fatalf("second Open = %v, want a lock error", err)
+	}
+	mustClose(t, w)
+	open(t, dir)
 }
 
 func TestOptionsAndPassphraseRefused(t *testing.T) {

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mandate-dev/mandate/credentials"
+)
+
+// issueOptions is `issue`'s and `delegate`'s options.
+type issueOptions struct {
+	walletFlags
+	grants string
+	to     string
+	parent string
+	out    string
+}
+
+func newIssueCmd(io *streams) *cobra.Command {
+	var o issueOptions
+	cmd := &cobra.Command{
+		Use:   "issue",
+		Short: "Issue a root PoA credential, signed by the wallet's DID as principal",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := o.template()
+			if err != nil {
+				return err
+			}
+			w, err := o.open()
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			c, err := credentials.Issue(w, t, credentials.IssueOptions{})
+			if err != nil {
+				return err
+			}
+			return o.write([]*credentials.Credential{c}, io)
+		},
+	}
+	o.register(cmd)
+	cmd.Flags().StringVar(&o.grants, "grants", "", "grant file, YAML or JSON (see examples/grants)")
+	cmd.Flags().StringVar(&o.to, "to", "", "the agent's DID (overrides the file's subject)")
+	cmd.Flags().StringVar(&o.out, "out", "", "write the chain here (default stdout)")
+	_ = cmd.MarkFlagRequired("grants")
+	return cmd
+}
+
+func newDelegateCmd(io *streams) *cobra.Command {
+	var o issueOptions
+	cmd := &cobra.Command{
+		Use:   "delegate",
+		Short: "Delegate part of a held chain to a sub-agent (refused if wider than the parent)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			t, err := o.template()
+			if err != nil {
+				return err
+			}
+			w, err := o.open()
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			raw, err := w.Chain(o.parent)
+			if err != nil {
+				return fmt.Errorf("parent chain %s: %w", o.parent, err)
+			}
+			chain, err := credentials.DecodeChain(raw)
+			if err != nil {
+				return err
+			}
+			child, err := credentials.Delegate(w, chain, t, credentials.IssueOptions{})
+			if err != nil {
+				return err
+			}
+			return o.write(append(chain, child), io)
+		},
+	}
+	o.register(cmd)
+	cmd.Flags().StringVar(&o.grants, "grants", "", "grant file for the child, YAML or JSON")
+	cmd.Flags().StringVar(&o.to, "to", "", "the sub-agent's DID (overrides the file's subject)")
+	cmd.Flags().StringVar(&o.parent, "parent", "", "id of the held chain to delegate from (see `mandate wallet list`)")
+	cmd.Flags().StringVar(&o.out, "out", "", "write the chain here (default stdout)")
+	_ = cmd.MarkFlagRequired("grants")
+	_ = cmd.MarkFlagRequired("parent")
+	return cmd
+}
+
+func (o *issueOptions) template() (credentials.Template, error) {
+	data, err := os.ReadFile(o.grants)
+	if err != nil {
+		return credentials.Template{}, err
+	}
+	f, err := credentials.ParseGrantFile(data)
+	if err != nil {
+		return credentials.Template{}, fmt.Errorf("%s: %w", o.grants, err)
+	}
+	return f.Template(o.to)
+}
+
+func (o *issueOptions) write(chain []*credentials.Credential, io *streams) error {
+	b, err := credentials.EncodeChain(chain)
+	if err != nil {
+		return err
+	}
+	if err := writeOut(o.out, b, io); err != nil {
+		return err
+	}
+	if o.out != "" {
+		fmt.Fprintln(io.err, "issued", chain[len(chain)-1].ID)
+	}
+	return nil
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/mandate-dev/mandate/presentation"
+	"github.com/mandate-dev/mandate/presentation/gatekeeper"
+	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
+)
+
+// presentOptions is `present`'s options.
+type presentOptions struct {
+	walletFlags
+	verifier string
+	nonce    string
+	audience string
+	action   string
+	resource string
+	intent   string
+	context  []string
+	out      string
+	asJSON   bool
+}
+
+func newPresentCmd(io *streams) *cobra.Command {
+	var o presentOptions
+	cmd := &cobra.Command{
+		Use:   "present",
+		Short: "Present the held chain that covers a request, to a verifier or to a file",
+		Long: "With --verifier ADDR: fetch a challenge, present, and print the decision (exit 0 only on ALLOW, 3 otherwise).\n" +
+			"With --nonce and --audience: write the presentation for a challenge you already have.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, io) },
+	}
+	o.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&o.verifier, "verifier", "", "verifier gRPC address (loopback)")
+	fl.StringVar(&o.nonce, "nonce", "", "challenge nonce (offline mode)")
+	fl.StringVar(&o.audience, "audience", "", "challenge audience (offline mode)")
+	fl.StringVar(&o.action, "action", "", "action, e.g. email:read")
+	fl.StringVar(&o.resource, "resource", "", "resource, e.g. mailbox:alice/inbox")
+	fl.StringVar(&o.intent, "intent", "", "why the agent asks")
+	fl.StringArrayVar(&o.context, "context", nil, "request context as key=value (repeatable)")
+	fl.StringVar(&o.out, "out", "", "offline mode: write the presentation here (default stdout)")
+	fl.BoolVar(&o.asJSON, "json", false, "print the decision as JSON")
+	_ = cmd.MarkFlagRequired("action")
+	_ = cmd.MarkFlagRequired("resource")
+	return cmd
+}
+
+func (o *presentOptions) request() (presentation.Request, error) {
+	req := presentation.Request{Action: o.action, Resource: o.resource, Intent: o.intent}
+	for _, kv := range o.context {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return req, fmt.Errorf("--context %q: want key=value", kv)
+		}
+		if req.Context == nil {
+			req.Context = map[string]string{}
+		}
+		req.Context[k] = v
+	}
+	return req, req.Validate()
+}
+
+func (o *presentOptions) run(cmd *cobra.Command, io *streams) error {
+	online := o.verifier != ""
+	if online == (o.nonce != "" || o.audience != "") {
+		return errors.New("give either --verifier, or --nonce with --audience")
+	}
+	req, err := o.request()
+	if err != nil {
+		return err
+	}
+	w, err := o.open()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	chains, err := heldChains(w)
+	if err != nil {
+		return err
+	}
+	if !online {
+		chain, err := presentation.Select(chains, w.DID(), req.Action, req.Resource, time.Now())
+		if err != nil {
+			return err
+		}
+		vp, err := presentation.Present(w, chain, presentation.Challenge{Nonce: o.nonce, Audience: o.audience}, req, time.Now())
+		if err != nil {
+			return err
+		}
+		return writeOut(o.out, vp, io)
+	}
+	conn, err := grpc.NewClient(o.verifier, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	d, err := gatekeeper.NewClient(mandatev1.NewVerifierServiceClient(conn), nil).Authorize(cmd.Context(), w, chains, req)
+	if err != nil {
+		return err
+	}
+	printDecision(io, d, o.asJSON)
+	if !d.Allowed() {
+		return exitCode(3)
+	}
+	return nil
+}
+
+func printDecision(io *streams, d presentation.Decision, asJSON bool) {
+	if asJSON {
+		_ = json.NewEncoder(io.out).Encode(map[string]any{
+			"decision": d.Outcome.String(), "reasons": d.Reasons, "message": d.Message, "principal": d.Principal,
+			"actor": d.Actor, "chain": d.Chain, "grant": d.Grant,
+		})
+		return
+	}
+	fmt.Fprintf(io.out, "%s", d.Outcome)
+	for _, r := range d.Reasons {
+		fmt.Fprintf(io.out, " %s", r)
+	}
+	fmt.Fprintf(io.out, "\n  principal %s\n  actor     %s\n  grant     %s\n", d.Principal, d.Actor, d.Grant)
+	if d.Message != "" {
+		fmt.Fprintf(io.out, "  why       %s\n", d.Message)
+	}
+}

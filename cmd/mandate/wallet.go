@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/wallet"
+)
+
+func newWalletCmd(io *streams) *cobra.Command {
+	cmd := &cobra.Command{Use: "wallet", Short: "Create and inspect agent wallets"}
+	cmd.AddCommand(newWalletInitCmd(io), newWalletImportCmd(io), newWalletListCmd(io))
+	return cmd
+}
+
+func newWalletInitCmd(io *streams) *cobra.Command {
+	var f walletFlags
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Create an encrypted wallet with a new did:key",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			pass, err := f.passphrase()
+			if err != nil {
+				return err
+			}
+			w, err := wallet.Create(f.dir, pass)
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			fmt.Fprintln(io.out, w.DID())
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// importOptions is `wallet import`'s options.
+type importOptions struct {
+	walletFlags
+}
+
+func newWalletImportCmd(io *streams) *cobra.Command {
+	var o importOptions
+	cmd := &cobra.Command{
+		Use:   "import CHAIN.json",
+		Short: "Verify a credential chain granted to this wallet and store it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return importChain(cmd.Context(), o, args[0], io)
+		},
+	}
+	o.register(cmd)
+	return cmd
+}
+
+func importChain(ctx context.Context, o importOptions, path string, io *streams) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	chain, err := verifyChain(ctx, data)
+	if err != nil {
+		return err
+	}
+	w, err := o.open()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	leaf := chain[len(chain)-1]
+	if leaf.Subject.ID != w.DID() {
+		return fmt.Errorf("the chain is granted to %s, not to this wallet (%s)", leaf.Subject.ID, w.DID())
+	}
+	enc, err := credentials.EncodeChain(chain)
+	if err != nil {
+		return err
+	}
+	if err := w.PutChain(leaf.ID, enc); err != nil {
+		return err
+	}
+	fmt.Fprintln(io.out, leaf.ID)
+	return nil
+}
+
+// verifyChain checks every link's signature and the links between them.
+func verifyChain(ctx context.Context, data []byte) ([]*credentials.Credential, error) {
+	parsed, err := credentials.DecodeChain(data)
+	if err != nil {
+		return nil, err
+	}
+	v, err := credentials.NewVerifier(did.KeyResolver{})
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range parsed {
+		if _, err := v.VerifyMap(ctx, c.Raw); err != nil {
+			return nil, fmt.Errorf("link %d: %w", i, err)
+		}
+	}
+	if err := credentials.CheckChain(parsed); err != nil {
+		return nil, err
+	}
+	return parsed, nil
+}
+
+func newWalletListCmd(io *streams) *cobra.Command {
+	var f walletFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the wallet's DIDs and the credential chains it holds",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := f.open()
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			chains, err := heldChains(w)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				ID, Principal, Purpose string
+				Links                  int
+				Grants                 []string
+			}
+			var rows []row
+			for _, c := range chains {
+				leaf := c[len(c)-1]
+				r := row{ID: leaf.ID, Principal: leaf.Subject.Principal, Purpose: leaf.Subject.Purpose, Links: len(c)}
+				for _, g := range leaf.Subject.Grants {
+					r.Grants = append(r.Grants, g.Action+" "+g.Resource)
+				}
+				rows = append(rows, r)
+			}
+			if asJSON {
+				return json.NewEncoder(io.out).Encode(map[string]any{"did": w.DID(), "chains": rows})
+			}
+			fmt.Fprintf(io.out, "DID %s\n", w.DID())
+			for _, r := range rows {
+				fmt.Fprintf(io.out, "%s  %d link(s)  principal %s\n  purpose: %s\n", r.ID, r.Links, r.Principal, r.Purpose)
+				for _, g := range r.Grants {
+					fmt.Fprintf(io.out, "  grant: %s\n", g)
+				}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
