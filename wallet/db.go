@@ -26,13 +26,14 @@ import (
 // (du shows the allocated ones); the 1 MiB closed is the sparse DISCARD stats file.
 // Open's Argon2id derivation costs far more than badger: see Open.
 func dbOptions(dir string, key []byte, log *slog.Logger) badger.Options {
-	opts := badger.DefaultOptions(dir).
+	return badger.DefaultOptions(dir).
 		// AES-256 with the Argon2id-derived key; badger needs both caches when encrypting, and
 		// the index cache keeps decrypted table indexes bounded instead of all in memory.
 		WithEncryptionKey(key).
 		WithBlockCacheSize(1 << 20).
 		WithIndexCacheSize(1 << 20).
-		// A write reported stored must survive kill -9.
+		// Every commit is fsynced before it returns: a write reported stored survives kill -9
+		// (which the mmapped WAL alone would) and also a power cut or kernel crash.
 		WithSyncWrites(true).
 		// Small memtables and tables: a wallet holds kilobytes to a few megabytes.
 		WithMemTableSize(2 << 20).
@@ -41,18 +42,16 @@ func dbOptions(dir string, key []byte, log *slog.Logger) badger.Options {
 		WithBaseLevelSize(2 << 20).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
-		// Chains up to MaxChainSize go to the value log; its files stay small.
+		// Values over 64 KiB (large chains) go to the value log; the threshold must stay under 15%
+		// of the memtable, and a file must hold a MaxChainSize chain.
 		WithValueThreshold(64 << 10).
 		WithValueLogFileSize(8 << 20).
 		// Two compactors is badger's minimum short of disabling compaction.
 		WithNumCompactors(2).
 		WithNumGoroutines(1).
 		WithMetricsEnabled(false).
-		WithLoggingLevel(badger.WARNING)
-	if log == nil {
-		return opts.WithLogger(nil)
-	}
-	return opts.WithLogger(badgerLogger{log})
+		WithLoggingLevel(badger.WARNING).
+		WithLogger(badgerLogger{log})
 }
 
 // badgerLogger routes badger's warnings and errors to slog and drops its chatter.

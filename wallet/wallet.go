@@ -39,14 +39,15 @@ type options struct {
 	kdf kdfParams
 }
 
-// WithLogger sends the wallet's and badger's warnings to log; nil (the default) discards them.
+// WithLogger sets where the wallet logs: wallets and DIDs created (never a secret), and badger's
+// warnings and errors. nil, the default, discards.
 func WithLogger(log *slog.Logger) Option {
 	return func(o *options) { o.log = log }
 }
 
 // WithKDFParams sets the Argon2id cost of a new wallet, for tests that cannot afford the default
 // (3 passes, 64 MiB, 2 threads). Bounds: time 1..64, memory 64 KiB..1 GiB and at least 8 KiB per
-// thread, threads 1..64. Open ignores it: an existing wallet's cost is in its header.
+// thread, threads 1..64. Open checks but does not use it: a wallet's cost is in its header.
 func WithKDFParams(time, memoryKiB uint32, threads uint8) Option {
 	return func(o *options) { o.kdf = kdfParams{Time: time, MemoryKiB: memoryKiB, Threads: threads} }
 }

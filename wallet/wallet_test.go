@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -429,5 +430,28 @@ func assertNoPlaintext(t *testing.T, dir string, needles []string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPutChainConcurrentSameID(t *testing.T) {
+	w := create(t, t.TempDir())
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() { errs <- w.PutChain("same", []byte(fmt.Sprintf(`[%d]`, i))) }()
+	}
+	var stored, exists int
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			stored++
+		case errors.Is(err, wallet.ErrExists):
+			exists++
+		default:
+			t.Errorf("PutChain: %v", err)
+		}
+	}
+	if stored != 1 || exists != n-1 {
+		t.Fatalf("%d stored, %d ErrExists; want 1 and %d", stored, exists, n-1)
 	}
 }
