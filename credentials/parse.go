@@ -64,10 +64,10 @@ func parse(m map[string]any) (*Credential, error) {
 			return nil, fmt.Errorf("member %q is not allowed in a PoA credential", k)
 		}
 	}
-	if !stringsEqual(m["@context"], wantContext) {
+	if !strictjson.EqualStrings(m["@context"], wantContext) {
 		return nil, fmt.Errorf("@context must be exactly %q", wantContext)
 	}
-	if !stringsEqual(m["type"], wantType) {
+	if !strictjson.EqualStrings(m["type"], wantType) {
 		return nil, fmt.Errorf("type must be exactly %q", wantType)
 	}
 	c := &Credential{Raw: m}
@@ -225,17 +225,4 @@ func parseTime(v any) (time.Time, error) {
 		return time.Time{}, err
 	}
 	return t, nil
-}
-
-func stringsEqual(v any, want []string) bool {
-	list, ok := v.([]any)
-	if !ok || len(list) != len(want) {
-		return false
-	}
-	for i, e := range list {
-		if s, _ := e.(string); s != want[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -452,7 +452,7 @@ func parseVP(data []byte) (*parsedVP, error) {
 			return nil, deny(ReasonMalformed, "member %q is not allowed in a presentation", k)
 		}
 	}
-	if !sameStrings(doc["@context"], vpContext) || !sameStrings(doc["type"], []string{"VerifiablePresentation"}) {
+	if !strictjson.EqualStrings(doc["@context"], vpContext) || !strictjson.EqualStrings(doc["type"], []string{"VerifiablePresentation"}) {
 		return nil, deny(ReasonMalformed, "presentation @context or type is not Mandate's")
 	}
 	vp := &parsedVP{doc: doc}
@@ -473,17 +473,4 @@ func parseVP(data []byte) (*parsedVP, error) {
 		vp.creds = append(vp.creds, m)
 	}
 	return vp, nil
-}
-
-func sameStrings(v any, want []string) bool {
-	list, ok := v.([]any)
-	if !ok || len(list) != len(want) {
-		return false
-	}
-	for i, e := range list {
-		if s, _ := e.(string); s != want[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -92,3 +92,18 @@ func tokenErr(err error) error {
 	}
 	return fmt.Errorf("strictjson: %w", err)
 }
+
+// EqualStrings reports whether a decoded JSON value is an array holding
+// exactly the strings want, in order.
+func EqualStrings(v any, want []string) bool {
+	list, ok := v.([]any)
+	if !ok || len(list) != len(want) {
+		return false
+	}
+	for i, e := range list {
+		if s, _ := e.(string); s != want[i] {
+			return false
+		}
+	}
+	return true
+}
