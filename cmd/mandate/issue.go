@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/did"
 )
 
 // issueOptions is `issue`'s and `delegate`'s options.
@@ -95,11 +96,25 @@ func (o *issueOptions) template() (credentials.Template, error) {
 	if err != nil {
 		return credentials.Template{}, err
 	}
+	if o.to != "" {
+		if _, err := did.ParseKey(o.to); err != nil {
+			return credentials.Template{}, fmt.Errorf("--to: %w", err)
+		}
+	}
 	f, err := credentials.ParseGrantFile(data)
 	if err != nil {
 		return credentials.Template{}, fmt.Errorf("%s: %w", o.grants, err)
 	}
-	return f.Template(o.to)
+	t, err := f.Template(o.to)
+	if err != nil {
+		return t, err
+	}
+	// The subject must be a DID this verifier set can resolve: a credential to
+	// an unusable DID would verify and never be presentable.
+	if _, err := did.ParseKey(t.Subject); err != nil {
+		return t, fmt.Errorf("subject %q: %w", t.Subject, err)
+	}
+	return t, nil
 }
 
 func (o *issueOptions) write(chain []*credentials.Credential, io *streams) error {

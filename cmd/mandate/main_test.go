@@ -74,6 +74,11 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("wider delegation: exit %d, %s", code, errs)
 	}
 
+	// A subject that is not a usable DID is refused before anything is signed.
+	if _, errs, code := mandate(t, ctx, "issue", "--wallet", p("alice"), "--grants", "../../examples/grants/assistant.yaml", "--to", "did:key:zBAD"); code != 1 || !strings.HasPrefix(errs, "mandate: --to: did:") {
+		t.Fatalf("bad --to: exit %d, %s", code, errs)
+	}
+
 	// One byte changed: vc verify says INVALID and exits non-zero.
 	raw, _ := os.ReadFile(p("a.json"))
 	os.WriteFile(p("bad.json"), bytes.Replace(raw, []byte("organised"), []byte("organized"), 1), 0o600)
