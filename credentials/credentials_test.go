@@ -141,3 +141,26 @@ func TestVerifyRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestParseDuration(t *testing.T) {
+	cases := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"PT1H", time.Hour, true},
+		{"P1DT30M", 24*time.Hour + 30*time.Minute, true},
+		{"P366D", 366 * 24 * time.Hour, true},
+		{"P367D", 0, false},
+		{"P99999DT999999H", 0, false},
+		{"P1M", 0, false}, // months have no fixed length
+		{"PT", 0, false},
+		{"PT0S", 0, false},
+	}
+	for _, c := range cases {
+		got, err := credentials.ParseDuration(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v ok=%v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}

@@ -189,10 +189,10 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	if err != nil {
 		return err
 	}
-	st.holder = vp.holder
 	if err := v.checkSignatures(ctx, vp, st); err != nil {
 		return err
 	}
+	st.holder = vp.holder // named as actor only once its proof verified
 	if err := v.checkBinding(vp, st); err != nil {
 		return err
 	}
