@@ -9,17 +9,21 @@ import (
 )
 
 // The JSON-LD contexts a PoA credential may use, embedded so that none is
-// ever fetched from the network. credentials-v1 and ed25519-2020-v1 are the
-// published W3C/W3C-CCG documents (copied from shared/vectors/jsonld-contexts,
-// whose context-map.json gives their sources and hashes); poa-v1 is Mandate's.
+// ever fetched from the network. credentials-v1, ed25519-2020-v1,
+// bitstring-status-list-v1 and vc-status-list-2021-v1 are the published
+// W3C/W3C-CCG documents, byte for byte (copied from shared/vectors/jsonld-contexts,
+// whose context-map.json gives their sources and SHA-256 hashes; a test
+// checks them); poa-v1 is Mandate's.
 //
 //go:embed contexts/*.jsonld
 var contextFiles embed.FS
 
 var contextURLs = map[string]string{
-	ContextCredentialsV1: "contexts/credentials-v1.jsonld",
-	ContextEd25519_2020:  "contexts/ed25519-2020-v1.jsonld",
-	ContextPoAV1:         "contexts/poa-v1.jsonld",
+	ContextCredentialsV1:  "contexts/credentials-v1.jsonld",
+	ContextEd25519_2020:   "contexts/ed25519-2020-v1.jsonld",
+	ContextPoAV1:          "contexts/poa-v1.jsonld",
+	ContextStatusV1:       "contexts/bitstring-status-list-v1.jsonld",
+	ContextStatusList2021: "contexts/vc-status-list-2021-v1.jsonld",
 }
 
 // Contexts returns the embedded JSON-LD contexts by URL.

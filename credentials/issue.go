@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
+	"github.com/mandate-dev/mandate/credentials/status"
 	"github.com/mandate-dev/mandate/internal/aries"
 )
 
@@ -30,10 +32,22 @@ type Template struct {
 	ValidUntil *time.Time // nil: no expirationDate
 }
 
-// IssueOptions carries the injected clock and randomness.
+// IssueOptions carries the injected clock and randomness, and the issuer's
+// status registry.
 type IssueOptions struct {
 	Now  func() time.Time // nil: time.Now
 	Rand io.Reader        // nil: crypto/rand
+	// Status, when set, gives the credential and each of its grants their
+	// own revocation and suspension entries. Nil issues a credential that
+	// cannot be revoked (verifiers may refuse it: Config.RequireStatus).
+	Status StatusAllocator
+}
+
+// StatusAllocator assigns status list entries to a new credential; an
+// issuer's status registry (wallet) is one. The allocation must be durable
+// before Allocate returns.
+type StatusAllocator interface {
+	Allocate(credentialID string, grantIDs []string) (status.Allocation, error)
 }
 
 // Issue signs a root PoA credential: the signer is the principal.
@@ -106,10 +120,20 @@ func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error
 	if rnd == nil {
 		rnd = rand.Reader
 	}
+	// Status entries are the issuer's to assign: a template's are dropped,
+	// so a delegation never carries its parent's entries.
+	sub.Grants = slices.Clone(sub.Grants)
+	for i := range sub.Grants {
+		sub.Grants[i].Status = nil
+	}
 	if err := sub.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	id, err := newUUID(rnd)
+	if err != nil {
+		return nil, err
+	}
+	credStatus, err := allocateStatus(o.Status, id, sub.Grants)
 	if err != nil {
 		return nil, err
 	}
@@ -127,6 +151,9 @@ func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error
 	}
 	if t.ValidUntil != nil {
 		doc["expirationDate"] = t.ValidUntil.UTC().Format(time.RFC3339)
+	}
+	if credStatus != nil {
+		doc["credentialStatus"] = credStatus
 	}
 	unsigned, err := json.Marshal(doc)
 	if err != nil {
@@ -147,6 +174,32 @@ func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error
 		return nil, err
 	}
 	return Parse(m)
+}
+
+// allocateStatus asks the registry for entries and writes the grants' into
+// grants; it returns the credential's own entries.
+func allocateStatus(a StatusAllocator, credID string, grants []Grant) ([]StatusEntry, error) {
+	if a == nil {
+		return nil, nil
+	}
+	ids := make([]string, len(grants))
+	for i, g := range grants {
+		ids[i] = g.ID
+	}
+	alloc, err := a.Allocate(credID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: status entries: %w", err)
+	}
+	for i, g := range grants {
+		for _, e := range alloc.Grants[g.ID] {
+			grants[i].Status = append(grants[i].Status, StatusEntryFrom(e))
+		}
+	}
+	var out []StatusEntry
+	for _, e := range alloc.Credential {
+		out = append(out, StatusEntryFrom(e))
+	}
+	return out, nil
 }
 
 func newUUID(r io.Reader) (string, error) {

@@ -26,12 +26,12 @@ const (
 )
 
 var (
-	wantContext = []string{ContextCredentialsV1, ContextEd25519_2020, ContextPoAV1}
+	wantContext = []string{ContextCredentialsV1, ContextEd25519_2020, ContextStatusV1, ContextPoAV1}
 	wantType    = []string{"VerifiableCredential", Type}
 	// envelopeKeys is the closed list of top-level members.
 	envelopeKeys = map[string]bool{
 		"@context": true, "id": true, "type": true, "issuer": true, "issuanceDate": true,
-		"expirationDate": true, "credentialSubject": true, "proof": true,
+		"expirationDate": true, "credentialStatus": true, "credentialSubject": true, "proof": true,
 	}
 )
 
@@ -89,6 +89,11 @@ func parse(m map[string]any) (*Credential, error) {
 		}
 		c.ExpirationDate = &t
 	}
+	if st, present := m["credentialStatus"]; present {
+		if c.Status, err = parseStatus(st); err != nil {
+			return nil, fmt.Errorf("credentialStatus: %w", err)
+		}
+	}
 	if c.Subject, err = parseSubject(m["credentialSubject"]); err != nil {
 		return nil, fmt.Errorf("credentialSubject: %w", err)
 	}
@@ -105,12 +110,17 @@ func parseSubject(v any) (Subject, error) {
 	if err != nil {
 		return s, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := decodeStrict(b, &s); err != nil {
 		return s, err
 	}
 	return s, s.Validate()
+}
+
+// decodeStrict decodes JSON into a struct, refusing members it does not name.
+func decodeStrict(b []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
 }
 
 // Validate checks a subject's contents: identifiers, patterns and limits.
@@ -176,6 +186,9 @@ func (g Grant) validate() error {
 	}
 	if _, err := scope.ParseResource(g.Resource); err != nil {
 		return err
+	}
+	if err := validateStatus(g.Status); err != nil {
+		return fmt.Errorf("status: %w", err)
 	}
 	return g.Constraints.validate()
 }

@@ -12,6 +12,10 @@ const (
 	ContextCredentialsV1 = "https://www.w3.org/2018/credentials/v1"
 	ContextEd25519_2020  = "https://w3id.org/security/suites/ed25519-2020/v1"
 	ContextPoAV1         = "https://mandate.dev/ns/poa/v1"
+	// ContextStatusV1 defines BitstringStatusListEntry (W3C Bitstring Status List v1.0).
+	ContextStatusV1 = "https://www.w3.org/ns/credentials/status/v1"
+	// ContextStatusList2021 is the CCG StatusList2021 context, read for compatibility.
+	ContextStatusList2021 = "https://w3id.org/vc/status-list/2021/v1"
 )
 
 // GrantIDPrefix starts every grant id: grant ids are IRIs so that they are
@@ -31,8 +35,11 @@ type Credential struct {
 	Issuer         string
 	IssuanceDate   time.Time
 	ExpirationDate *time.Time
-	Subject        Subject
-	Raw            map[string]any
+	// Status is the credential's credentialStatus: at most one revocation
+	// and one suspension entry.
+	Status  []StatusEntry
+	Subject Subject
+	Raw     map[string]any
 }
 
 // Subject is the credentialSubject of a PoA credential.
@@ -52,6 +59,19 @@ type Grant struct {
 	Action      string      `json:"action"`
 	Resource    string      `json:"resource"`
 	Constraints Constraints `json:"constraints,omitzero"`
+	// Status holds this grant's own status entries, so that one power can
+	// be revoked or suspended while the others stay.
+	Status []StatusEntry `json:"status,omitempty"`
+}
+
+// StatusEntry is a BitstringStatusListEntry as a PoA credential carries it:
+// a bit in a status list published by the credential's issuer.
+type StatusEntry struct {
+	ID      string `json:"id"`
+	Type    string `json:"type"`
+	Purpose string `json:"statusPurpose"`
+	Index   string `json:"statusListIndex"`
+	ListURL string `json:"statusListCredential"`
 }
 
 // Constraints bound a grant. A zero field means "no constraint of that kind".

@@ -27,6 +27,11 @@ const (
 	ReasonUnsupportedConstraint Reason = "UNSUPPORTED_CONSTRAINT" // the grant carries a limit this verifier cannot enforce yet
 	ReasonUntrustedRoot         Reason = "UNTRUSTED_ROOT"         // the root principal is not trusted by this verifier
 	ReasonApprovalRequired      Reason = "APPROVAL_REQUIRED"      // the grant needs the principal's signed approval
+	ReasonRevoked               Reason = "REVOKED"                // a credential of the chain, or the grant used, is revoked
+	ReasonSuspended             Reason = "SUSPENDED"              // a credential of the chain, or the grant used, is suspended
+	ReasonStatusUnavailable     Reason = "STATUS_UNAVAILABLE"     // a status list cannot be had fresh enough; fail closed
+	ReasonStatusInvalid         Reason = "STATUS_INVALID"         // a status list fails its proof, issuer, purpose or index checks
+	ReasonStatusMissing         Reason = "STATUS_MISSING"         // the verifier requires status entries and a credential has none
 	ReasonInternalError         Reason = "INTERNAL_ERROR"         // the verifier failed; fail closed
 )
 

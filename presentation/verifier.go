@@ -41,6 +41,13 @@ type Config struct {
 	// InsecureTrustAnyRoot accepts a root from any principal. Unsafe: for
 	// demos and tests only; it conflicts with TrustedRoots.
 	InsecureTrustAnyRoot bool
+	// Status fetches status list credentials: a *statushttp.Fetcher whose
+	// Verify is credentials.Verifier.VerifyStatusList. Nil: a credential
+	// that carries status entries is denied STATUS_UNAVAILABLE.
+	Status StatusSource
+	// RequireStatus denies a credential that carries no revocation entry
+	// (it could never be taken back).
+	RequireStatus bool
 	// Store keeps nonces (and, later, counters). Required.
 	Store *badger.DB
 	// ChallengeTTL is how long a nonce is valid (default 2 minutes).
@@ -63,6 +70,8 @@ func (c Config) Validate() error {
 		return errors.New("presentation: config: no trusted roots: name them, or set InsecureTrustAnyRoot")
 	case len(c.TrustedRoots) > 0 && c.InsecureTrustAnyRoot:
 		return errors.New("presentation: config: TrustedRoots and InsecureTrustAnyRoot conflict")
+	case c.RequireStatus && c.Status == nil:
+		return errors.New("presentation: config: RequireStatus needs a Status source")
 	case c.ChallengeTTL < 0 || c.ChallengeTTL > MaxChallengeTTL:
 		return fmt.Errorf("presentation: config: ChallengeTTL must be 0..%s", MaxChallengeTTL)
 	}
@@ -205,15 +214,22 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	if err := checkForbidden(st.chain, st.req); err != nil {
 		return err
 	}
-	g, err := matchGrant(st.chain[len(st.chain)-1], st.req, st.now)
+	candidates, err := matchGrants(st.chain[len(st.chain)-1], st.req, st.now)
+	if err != nil {
+		return err
+	}
+	st.grant = candidates[0].ID
+	// Trust comes before status: status lists are fetched from URLs that
+	// credentials name, and only a trusted chain may make us fetch.
+	if err := v.checkTrust(st.chain[0]); err != nil {
+		return err
+	}
+	g, err := v.checkStatus(ctx, st.chain, candidates, st.req)
 	if err != nil {
 		return err
 	}
 	st.grant = g.ID
-	if err := checkConstraints(g); err != nil {
-		return err
-	}
-	return v.checkTrust(st.chain[0])
+	return checkConstraints(g)
 }
 
 // checkSignatures verifies every credential's proof explicitly (aries'
@@ -318,9 +334,10 @@ func checkForbidden(chain []*credentials.Credential, req Request) error {
 	return nil
 }
 
-// matchGrant finds the leaf grant for the request. Among grants that
-// match, one inside its time window wins; if all are outside, the reason says so.
-func matchGrant(leaf *credentials.Credential, req Request, now time.Time) (credentials.Grant, error) {
+// matchGrants finds the leaf grants for the request, best first. Among
+// grants that match, those inside their time window are candidates; if all
+// are outside, the reason says so.
+func matchGrants(leaf *credentials.Credential, req Request, now time.Time) ([]credentials.Grant, error) {
 	var outside error
 	var candidates []credentials.Grant
 	for _, g := range leaf.Subject.Grants {
@@ -339,13 +356,13 @@ func matchGrant(leaf *credentials.Credential, req Request, now time.Time) (crede
 	}
 	if len(candidates) == 0 {
 		if outside != nil {
-			return credentials.Grant{}, outside
+			return nil, outside
 		}
-		return credentials.Grant{}, deny(ReasonNotGranted, "no grant covers %s on %s", req.Action, req.Resource)
+		return nil, deny(ReasonNotGranted, "no grant covers %s on %s", req.Action, req.Resource)
 	}
 	// Prefer a grant that needs no approval and carries no limit.
 	slices.SortStableFunc(candidates, func(a, b credentials.Grant) int { return burden(a) - burden(b) })
-	return candidates[0], nil
+	return candidates, nil
 }
 
 func burden(g credentials.Grant) int {

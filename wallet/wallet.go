@@ -13,6 +13,7 @@ import (
 
 	badger "github.com/dgraph-io/badger/v4"
 
+	"github.com/mandate-dev/mandate/credentials/status"
 	"github.com/mandate-dev/mandate/internal/aries"
 )
 
@@ -82,6 +83,7 @@ type Wallet struct {
 	keys    *aries.KeyManager
 	log     *slog.Logger
 	primary *signer
+	status  *status.Registry
 
 	closeOnce sync.Once
 	closeErr  error
@@ -210,7 +212,7 @@ func openDB(dir string, key []byte, o options) (*Wallet, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("wallet: open key manager: %w", err)
 	}
-	return &Wallet{db: db, keys: keys, log: o.log}, nil
+	return &Wallet{db: db, keys: keys, log: o.log, status: status.NewRegistry(db, nil, nil)}, nil
 }
 
 // Close closes the wallet; its DID and public key stay readable, everything else fails after.

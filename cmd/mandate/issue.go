@@ -8,6 +8,7 @@ import (
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/wallet"
 )
 
 // issueOptions is `issue`'s and `delegate`'s options.
@@ -35,11 +36,18 @@ func newIssueCmd(io *streams) *cobra.Command {
 				return err
 			}
 			defer w.Close()
-			c, err := credentials.Issue(w, t, credentials.IssueOptions{})
+			alloc, err := statusAllocator(w)
 			if err != nil {
 				return err
 			}
-			return o.write([]*credentials.Credential{c}, io)
+			c, err := credentials.Issue(w, t, credentials.IssueOptions{Status: alloc})
+			if err != nil {
+				return err
+			}
+			if err := o.write([]*credentials.Credential{c}, io); err != nil {
+				return err
+			}
+			return o.publish(w, alloc)
 		},
 	}
 	o.register(cmd)
@@ -74,11 +82,18 @@ func newDelegateCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			child, err := credentials.Delegate(w, chain, t, credentials.IssueOptions{})
+			alloc, err := statusAllocator(w)
 			if err != nil {
 				return err
 			}
-			return o.write(append(chain, child), io)
+			child, err := credentials.Delegate(w, chain, t, credentials.IssueOptions{Status: alloc})
+			if err != nil {
+				return err
+			}
+			if err := o.write(append(chain, child), io); err != nil {
+				return err
+			}
+			return o.publish(w, alloc)
 		},
 	}
 	o.register(cmd)
@@ -115,6 +130,18 @@ func (o *issueOptions) template() (credentials.Template, error) {
 		return t, fmt.Errorf("subject %q: %w", t.Subject, err)
 	}
 	return t, nil
+}
+
+// publish writes the issuer's lists after an issuance that used them, so
+// that a verifier finds the new entries' lists.
+func (o *issueOptions) publish(w *wallet.Wallet, alloc credentials.StatusAllocator) error {
+	if alloc == nil {
+		return nil
+	}
+	if _, err := publish(w); err != nil {
+		return fmt.Errorf("issued, but publishing the status lists failed (run `mandate status publish`): %w", err)
+	}
+	return nil
 }
 
 func (o *issueOptions) write(chain []*credentials.Credential, io *streams) error {

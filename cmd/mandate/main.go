@@ -55,7 +55,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(
 		newWalletCmd(io), newDIDCmd(io), newIssueCmd(io), newDelegateCmd(io), newPresentCmd(io),
-		newServeCmd(io), newVCCmd(io), newDemoCmd(io),
+		newServeCmd(io), newVCCmd(io), newDemoCmd(io), newStatusCmd(io),
 	)
+	root.AddCommand(newRevokeCmds(io)...)
 	return root
 }

@@ -5,11 +5,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/spf13/cobra"
 
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/status/statushttp"
 	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
@@ -23,6 +27,9 @@ type serveVerifierOptions struct {
 	trustRoots            []string
 	insecureTrustAnyRoot  bool
 	insecurePlaintextWide bool
+	statusMaxAge          time.Duration
+	statusTimeout         time.Duration
+	requireStatus         bool
 }
 
 func newServeCmd(io *streams) *cobra.Command {
@@ -43,19 +50,76 @@ func newServeCmd(io *streams) *cobra.Command {
 	fl.StringArrayVar(&o.trustRoots, "trust-root", nil, "principal DID whose root credentials are trusted (repeatable)")
 	fl.BoolVar(&o.insecureTrustAnyRoot, "insecure-trust-any-root", false, "UNSAFE: accept roots from any principal")
 	fl.BoolVar(&o.insecurePlaintextWide, "insecure-plaintext-non-loopback", false, "UNSAFE: listen on a non-loopback address without TLS")
+	fl.DurationVar(&o.statusMaxAge, "status-max-age", statushttp.DefaultMaxAge, "refetch a status list cached longer than this; unreachable then means DENY STATUS_UNAVAILABLE")
+	fl.DurationVar(&o.statusTimeout, "status-timeout", statushttp.DefaultTimeout, "time limit of one status list fetch")
+	fl.BoolVar(&o.requireStatus, "require-status", false, "deny credentials that carry no revocation entry")
 	_ = v.MarkFlagRequired("data")
 	_ = v.MarkFlagRequired("audience")
-	cmd.AddCommand(v)
+	cmd.AddCommand(v, newServeStatusCmd(io))
+	return cmd
+}
+
+// checkListenAddr refuses a non-loopback address unless the unsafe flag is set.
+func checkListenAddr(addr string, insecureWide bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && !insecureWide {
+		return errors.New("--addr is not a loopback address; this server has no TLS yet, so this needs --insecure-plaintext-non-loopback")
+	}
+	return nil
+}
+
+// serveStatusOptions is `serve status`'s options.
+type serveStatusOptions struct {
+	addr                  string
+	dir                   string
+	insecurePlaintextWide bool
+}
+
+func newServeStatusCmd(io *streams) *cobra.Command {
+	var o serveStatusOptions
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Serve signed status lists from a directory over HTTP (GET with ETag and Cache-Control); holds no keys",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkListenAddr(o.addr, o.insecurePlaintextWide); err != nil {
+				return err
+			}
+			h, err := statushttp.NewHandler(o.dir)
+			if err != nil {
+				return err
+			}
+			lis, err := net.Listen("tcp", o.addr)
+			if err != nil {
+				return err
+			}
+			srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+				WriteTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+			go func() {
+				<-cmd.Context().Done()
+				_ = srv.Close()
+			}()
+			slog.New(slog.NewTextHandler(io.err, nil)).Info("status server listening", "addr", lis.Addr().String(), "dir", o.dir)
+			if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.addr, "addr", "127.0.0.1:8444", "listen address (loopback unless --insecure-plaintext-non-loopback)")
+	fl.StringVar(&o.dir, "dir", "", "directory of signed lists, as written by `mandate status init --dir` (required)")
+	fl.BoolVar(&o.insecurePlaintextWide, "insecure-plaintext-non-loopback", false, "UNSAFE: listen on a non-loopback address without TLS")
+	_ = cmd.MarkFlagRequired("dir")
 	return cmd
 }
 
 func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
-	host, _, err := net.SplitHostPort(o.addr)
-	if err != nil {
-		return fmt.Errorf("--addr: %w", err)
-	}
-	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && !o.insecurePlaintextWide {
-		return errors.New("--addr is not a loopback address; the verifier has no TLS yet, so this needs --insecure-plaintext-non-loopback")
+	if err := checkListenAddr(o.addr, o.insecurePlaintextWide); err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(io.err, nil))
 	db, err := badger.Open(badger.DefaultOptions(filepath.Join(o.data, "verifier")).WithLogger(nil).
@@ -64,9 +128,15 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 		return fmt.Errorf("open data: %w", err)
 	}
 	defer db.Close()
+	cv, err := credentials.NewVerifier(did.KeyResolver{})
+	if err != nil {
+		return err
+	}
+	fetcher := &statushttp.Fetcher{MaxAge: o.statusMaxAge, Timeout: o.statusTimeout, Verify: cv.VerifyStatusList}
 	v, err := presentation.New(presentation.Config{
 		Audience: o.audience, Resolver: did.KeyResolver{}, TrustedRoots: o.trustRoots,
 		InsecureTrustAnyRoot: o.insecureTrustAnyRoot, Store: db, Logger: log,
+		Status: fetcher, RequireStatus: o.requireStatus,
 	})
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +20,8 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/status"
+	"github.com/mandate-dev/mandate/credentials/status/statushttp"
 	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
@@ -73,7 +76,12 @@ type world struct {
 	rpc                              mandatev1.VerifierServiceClient
 	offset                           atomic.Int64 // the verifier's clock runs this far ahead (the "a week later" step)
 	started                          time.Time
+	statusServer                     *http.Server // serves the issuers' signed status lists
 }
+
+// statusMaxAge is how long the demo verifier trusts a cached status list;
+// the story moves its clock past it to see a change.
+const statusMaxAge = time.Minute
 
 func (w *world) now() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) }
 
@@ -142,9 +150,14 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 		return nil, fmt.Errorf("demo: verifier store: %w", err)
 	}
 	closers = append(closers, func() { db.Close() })
+	fetcher, err := w.startStatus(filepath.Join(dir, "status"), &closers)
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
 	v, err := presentation.New(presentation.Config{
 		Audience: Audience, Resolver: did.KeyResolver{}, TrustedRoots: []string{w.principal.DID()},
-		Store: db, Now: w.now,
+		Store: db, Now: w.now, Status: fetcher, RequireStatus: true,
 	})
 	if err != nil {
 		closeAll()
@@ -167,6 +180,47 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 	w.rpc = mandatev1.NewVerifierServiceClient(conn)
 	w.client = gatekeeper.NewClient(w.rpc, w.now)
 	return closeAll, nil
+}
+
+// startStatus runs the status server on loopback, gives the two issuers
+// (the principal and the delegating assistant) status registries published
+// through it, and returns the verifier's fetcher.
+func (w *world) startStatus(dir string, closers *[]func()) (*statushttp.Fetcher, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	h, err := statushttp.NewHandler(dir)
+	if err != nil {
+		return nil, err
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("demo: listen: %w", err)
+	}
+	w.statusServer = &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go w.statusServer.Serve(lis)
+	*closers = append(*closers, func() { w.statusServer.Close() })
+	base := "http://" + lis.Addr().String()
+	for prefix, wl := range map[string]*wallet.Wallet{"alice": w.principal, "assistant": w.assistant} {
+		if err := wl.StatusRegistry().Configure(status.RegistryConfig{BaseURL: base, Prefix: prefix, Dir: dir}); err != nil {
+			return nil, err
+		}
+	}
+	cv, err := credentials.NewVerifier(did.KeyResolver{})
+	if err != nil {
+		return nil, err
+	}
+	return &statushttp.Fetcher{MaxAge: statusMaxAge, Timeout: 5 * time.Second, Verify: cv.VerifyStatusList, Now: w.now}, nil
+}
+
+// publish re-signs an issuer's status lists and writes them for the server.
+func publish(wl *wallet.Wallet) error {
+	cfg, err := wl.StatusRegistry().Config()
+	if err != nil {
+		return err
+	}
+	_, err = wl.PublishStatus(cfg.Dir, credentials.IssueOptions{})
+	return err
 }
 
 // chains loads what a wallet holds.

@@ -19,6 +19,7 @@ func TestDemoStory(t *testing.T) {
 	want := []string{
 		"ALLOW", "DENY NOT_GRANTED", "DENY APPROVAL_REQUIRED", "DENY FORBIDDEN", "REFUSED SCOPE_ESCALATION",
 		"DENY SCOPE_ESCALATION", "DENY REPLAY", "DENY AUDIENCE_MISMATCH", "DENY SIGNATURE_INVALID", "DENY EXPIRED",
+		"DENY REVOKED", "ALLOW", "DENY SUSPENDED", "ALLOW", "DENY STATUS_UNAVAILABLE",
 	}
 	if len(rep.Steps) != len(want) {
 		t.Fatalf("%d steps, want %d", len(rep.Steps), len(want))

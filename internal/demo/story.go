@@ -2,6 +2,7 @@ package demo
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	"github.com/mandate-dev/mandate/credentials"
@@ -45,8 +46,11 @@ func rootGrants(subject string, now time.Time) credentials.Template {
 func (w *world) cast() ([]func() Step, error) {
 	now := time.Now()
 	opts := credentials.IssueOptions{}
-	root, err := credentials.Issue(w.principal, rootGrants(w.assistant.DID(), now), opts)
+	root, err := credentials.Issue(w.principal, rootGrants(w.assistant.DID(), now), credentials.IssueOptions{Status: w.principal.StatusRegistry()})
 	if err != nil {
+		return nil, err
+	}
+	if err := publish(w.principal); err != nil {
 		return nil, err
 	}
 	if err := store(w.assistant, []*credentials.Credential{root}); err != nil {
@@ -56,8 +60,11 @@ func (w *world) cast() ([]func() Step, error) {
 		Subject: w.summarizer.DID(), Purpose: "Summarise Alice's unread mail each morning",
 		Grants:     []credentials.Grant{{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"}},
 		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 1},
-	}, opts)
+	}, credentials.IssueOptions{Status: w.assistant.StatusRegistry()})
 	if err != nil {
+		return nil, err
+	}
+	if err := publish(w.assistant); err != nil {
 		return nil, err
 	}
 	sumChain := []*credentials.Credential{root, child}
@@ -69,7 +76,7 @@ func (w *world) cast() ([]func() Step, error) {
 		Subject: w.summarizer.DID(), Purpose: "Handle all of Alice's mail",
 		Grants: []credentials.Grant{{ID: "urn:mandate:grant:email-all", Action: "email:*", Resource: "mailbox:alice/*"}},
 	}
-	return []func() Step{
+	return append([]func() Step{
 		func() Step {
 			vp, d, err := w.presentOwn(w.summarizer, readMail, Audience)
 			firstVP = vp
@@ -121,7 +128,50 @@ func (w *world) cast() ([]func() Step, error) {
 			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, readSlack, Audience)
 			return decisionStep("Slack grant past its notAfter (8 days later)", "assistant", readSlack, "DENY EXPIRED", d, err)
 		},
-	}, nil
+	}, w.statusSteps(root, sumChain)...), nil
+}
+
+// statusSteps take powers back through the real status server. After each
+// change the verifier's clock moves past its cache's maximum age, the bound
+// within which every verifier honours a change.
+func (w *world) statusSteps(root *credentials.Credential, sumChain []*credentials.Credential) []func() Step {
+	rootChain := []*credentials.Credential{root}
+	later := func() { w.offset.Add(int64(statusMaxAge + time.Second)) }
+	change := func(f func() (string, error)) error {
+		if _, err := f(); err != nil {
+			return err
+		}
+		later()
+		return publish(w.principal)
+	}
+	reg := w.principal.StatusRegistry()
+	return []func() Step{
+		func() Step {
+			err := change(func() (string, error) { return reg.Revoke(root.ID, "urn:mandate:grant:slack-read") })
+			d, perr := w.presentChain(w.assistant, rootChain, readSlack, Audience)
+			return decisionStep("Alice revokes the Slack grant; assistant reads Slack", "assistant", readSlack, "DENY REVOKED", d, errors.Join(err, perr))
+		},
+		func() Step {
+			d, err := w.presentChain(w.assistant, rootChain, readMail, Audience)
+			return decisionStep("assistant still reads mail", "assistant", readMail, "ALLOW", d, err)
+		},
+		func() Step {
+			err := change(func() (string, error) { return reg.Suspend(root.ID, "") })
+			d, perr := w.presentChain(w.summarizer, sumChain, readMail, Audience)
+			return decisionStep("Alice suspends the assistant; its summarizer reads mail", "summarizer", readMail, "DENY SUSPENDED", d, errors.Join(err, perr))
+		},
+		func() Step {
+			err := change(func() (string, error) { return reg.Resume(root.ID, "") })
+			d, perr := w.presentChain(w.summarizer, sumChain, readMail, Audience)
+			return decisionStep("Alice resumes the assistant; summarizer reads mail", "summarizer", readMail, "ALLOW", d, errors.Join(err, perr))
+		},
+		func() Step {
+			err := w.statusServer.Close()
+			later()
+			d, perr := w.presentChain(w.summarizer, sumChain, readMail, Audience)
+			return decisionStep("status server down, cached list too old", "summarizer", readMail, "DENY STATUS_UNAVAILABLE", d, errors.Join(err, perr))
+		},
+	}
 }
 
 // forgedSubject is the wider child an agent would sign by hand, skipping
