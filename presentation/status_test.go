@@ -36,7 +36,7 @@ type statusFixture struct {
 
 const statusMaxAge = time.Minute
 
-func memDB(t *testing.T) *badger.DB {
+func memDB(t testing.TB) *badger.DB {
 	t.Helper()
 	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
 	if err != nil {
@@ -46,7 +46,7 @@ func memDB(t *testing.T) *badger.DB {
 	return db
 }
 
-func newStatusFixture(t *testing.T, cfg func(*presentation.Config)) *statusFixture {
+func newStatusFixture(t testing.TB, cfg func(*presentation.Config)) *statusFixture {
 	t.Helper()
 	f := &statusFixture{fixture: &fixture{now: t0.Add(time.Hour)}, dir: t.TempDir()}
 	f.issued = credentials.IssueOptions{Now: func() time.Time { return t0 }}
@@ -105,7 +105,7 @@ func newStatusFixture(t *testing.T, cfg func(*presentation.Config)) *statusFixtu
 }
 
 // publish signs every list of both registries into the served directory.
-func (f *statusFixture) publish(t *testing.T) {
+func (f *statusFixture) publish(t testing.TB) {
 	t.Helper()
 	for _, r := range []struct {
 		reg    *status.Registry
@@ -121,7 +121,7 @@ func (f *statusFixture) publish(t *testing.T) {
 	}
 }
 
-func (f *statusFixture) sign(t *testing.T, s credentials.Signer, l status.StoredList) []byte {
+func (f *statusFixture) sign(t testing.TB, s credentials.Signer, l status.StoredList) []byte {
 	t.Helper()
 	b, err := credentials.SignStatusList(s, l, status.DefaultValidity, status.DefaultTTL, f.issued)
 	if err != nil {
@@ -130,7 +130,7 @@ func (f *statusFixture) sign(t *testing.T, s credentials.Signer, l status.Stored
 	return b
 }
 
-func (f *statusFixture) write(t *testing.T, name string, b []byte) {
+func (f *statusFixture) write(t testing.TB, name string, b []byte) {
 	t.Helper()
 	if err := statushttp.WriteFile(f.dir, name, b); err != nil {
 		t.Fatal(err)
@@ -139,7 +139,7 @@ func (f *statusFixture) write(t *testing.T, name string, b []byte) {
 
 // change applies a registry change, publishes, and moves the verifier's
 // clock past its cache's maximum age.
-func (f *statusFixture) change(t *testing.T, do func() (string, error)) {
+func (f *statusFixture) change(t testing.TB, do func() (string, error)) {
 	t.Helper()
 	list, err := do()
 	if err != nil || list == "" {
@@ -149,7 +149,7 @@ func (f *statusFixture) change(t *testing.T, do func() (string, error)) {
 	f.now = f.now.Add(statusMaxAge + time.Second)
 }
 
-func (f *statusFixture) decide(t *testing.T, holder credentials.Signer, chain []*credentials.Credential, req presentation.Request) presentation.Decision {
+func (f *statusFixture) decide(t testing.TB, holder credentials.Signer, chain []*credentials.Credential, req presentation.Request) presentation.Decision {
 	t.Helper()
 	return f.v.Authorize(context.Background(), f.present(t, holder, chain, req), req)
 }
@@ -262,7 +262,7 @@ func TestStatusStaleListFailsClosed(t *testing.T) {
 }
 
 // listFile returns the served file name and bytes of the list an entry names.
-func (f *statusFixture) listFile(t *testing.T, e credentials.StatusEntry) (string, map[string]any) {
+func (f *statusFixture) listFile(t testing.TB, e credentials.StatusEntry) (string, map[string]any) {
 	t.Helper()
 	name := strings.TrimPrefix(e.ListURL, f.srv.URL+"/")
 	b, err := os.ReadFile(filepath.Join(f.dir, name+".json"))
@@ -276,7 +276,7 @@ func (f *statusFixture) listFile(t *testing.T, e credentials.StatusEntry) (strin
 	return name, m
 }
 
-func (f *statusFixture) writeJSON(t *testing.T, name string, m map[string]any) {
+func (f *statusFixture) writeJSON(t testing.TB, name string, m map[string]any) {
 	t.Helper()
 	b, err := json.Marshal(m)
 	if err != nil {

@@ -85,7 +85,7 @@ func readMail() presentation.Request {
 }
 
 // present asks for a challenge and presents chain as holder for req.
-func (f *fixture) present(t *testing.T, holder credentials.Signer, chain []*credentials.Credential, req presentation.Request) []byte {
+func (f *fixture) present(t testing.TB, holder credentials.Signer, chain []*credentials.Credential, req presentation.Request) []byte {
 	t.Helper()
 	ch, err := f.v.Challenge(context.Background())
 	if err != nil {

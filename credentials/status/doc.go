@@ -17,4 +17,11 @@
 // ParseListCredential checks the shape of a list credential only: its proof,
 // its issuer and its freshness are for the caller to check before
 // ListCredential.Status is trusted.
+//
+// Registry is the issuer's side: the lists of the credentials one issuer
+// signs, kept in its (encrypted) badger store. It hands out random indices
+// that are never reused, gives every credential and every grant a
+// revocation and a suspension entry, and records revocations (final) and
+// suspensions (reversible) durably. Signing and publishing the lists is
+// done by credentials.SignStatusList and statushttp.WriteFile.
 package status

@@ -175,16 +175,16 @@ func parseIssuer(v any) (string, error) {
 // parseValidity fills ValidFrom and ValidUntil from the members of the
 // list's data model.
 func parseValidity(m map[string]any, v1 bool, lc *ListCredential) error {
-	own, other := []string{"validFrom", "validUntil"}, []string{"issuanceDate", "issued", "expirationDate"}
+	fromKey, untilKey, foreign := "validFrom", "validUntil", []string{"issuanceDate", "issued", "expirationDate"}
 	if v1 {
-		own, other = other, own
+		fromKey, untilKey, foreign = "issuanceDate", "expirationDate", []string{"validFrom", "validUntil"}
 	}
-	for _, k := range other {
+	for _, k := range foreign {
 		if _, ok := m[k]; ok {
 			return fmt.Errorf("%s does not belong to the data model of the list's @context", k)
 		}
 	}
-	from, hasFrom, err := optionalTime(m, own[0])
+	from, hasFrom, err := optionalTime(m, fromKey)
 	if err != nil {
 		return err
 	}
@@ -201,12 +201,12 @@ func parseValidity(m map[string]any, v1 bool, lc *ListCredential) error {
 		}
 	}
 	lc.ValidFrom = from
-	until, hasUntil, err := optionalTime(m, own[len(own)-1])
+	until, hasUntil, err := optionalTime(m, untilKey)
 	if err != nil || !hasUntil {
 		return err
 	}
 	if until.Before(from) {
-		return fmt.Errorf("%s %s is before the list is valid from %s", own[len(own)-1], until.Format(time.RFC3339), from.Format(time.RFC3339))
+		return fmt.Errorf("%s %s is before the list is valid from %s", untilKey, until.Format(time.RFC3339), from.Format(time.RFC3339))
 	}
 	lc.ValidUntil = &until
 	return nil
@@ -298,13 +298,13 @@ func parsePurposes(v any, arrays bool) ([]Purpose, error) {
 }
 
 // parseEncodedList decodes encodedList with the encoding of the list type.
-func parseEncodedList(v any, listType string) (*Bitstring, error) {
+func parseEncodedList(v any, credType string) (*Bitstring, error) {
 	s, ok := v.(string)
 	if !ok {
 		return nil, fmt.Errorf("credentialSubject.encodedList is %s, want a string", jsonKind(v))
 	}
 	decode := decodeMultibase
-	if listType == TypeSL2021Credential {
+	if credType == TypeSL2021Credential {
 		decode = decodeBase64Gzip
 	}
 	b, err := decode(s)
