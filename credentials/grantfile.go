@@ -24,6 +24,7 @@ type GrantFile struct {
 	Grants     []GrantFileItem `yaml:"grants"`
 	Forbidden  []Forbidden     `yaml:"forbidden"`
 	Delegation Delegation      `yaml:"delegation"`
+	Approvers  []string        `yaml:"approvers"`
 }
 
 // GrantFileItem is one grant as written in a grant file.
@@ -65,7 +66,7 @@ func (f *GrantFile) Template(subject string) (Template, error) {
 	if subject == "" {
 		return Template{}, errors.New("credentials: grant file names no subject; pass one")
 	}
-	t := Template{Subject: subject, Purpose: f.Purpose, Forbidden: f.Forbidden, Delegation: f.Delegation, ValidUntil: f.ValidUntil}
+	t := Template{Subject: subject, Purpose: f.Purpose, Forbidden: f.Forbidden, Delegation: f.Delegation, ValidUntil: f.ValidUntil, Approvers: f.Approvers}
 	for _, g := range f.Grants {
 		id := g.ID
 		if !strings.HasPrefix(id, GrantIDPrefix) {
@@ -73,7 +74,7 @@ func (f *GrantFile) Template(subject string) (Template, error) {
 		}
 		t.Grants = append(t.Grants, Grant{ID: id, Action: g.Action, Resource: g.Resource, Constraints: g.Constraints})
 	}
-	sub := Subject{ID: subject, Principal: "did:placeholder", Purpose: t.Purpose, Grants: t.Grants, Forbidden: t.Forbidden, Delegation: t.Delegation}
+	sub := Subject{ID: subject, Principal: "did:placeholder", Purpose: t.Purpose, Grants: t.Grants, Forbidden: t.Forbidden, Delegation: t.Delegation, Approvers: t.Approvers}
 	if err := sub.Validate(); err != nil {
 		return Template{}, fmt.Errorf("credentials: grant file: %w", err)
 	}

@@ -30,6 +30,7 @@ type Template struct {
 	Delegation Delegation
 	ValidFrom  time.Time  // zero: now
 	ValidUntil *time.Time // nil: no expirationDate
+	Approvers  []string   // root only: DIDs besides the principal whose approval counts
 }
 
 // IssueOptions carries the injected clock and randomness, and the issuer's
@@ -54,7 +55,7 @@ type StatusAllocator interface {
 func Issue(s Signer, t Template, o IssueOptions) (*Credential, error) {
 	sub := Subject{
 		ID: t.Subject, Principal: s.DID(), Purpose: t.Purpose, Grants: t.Grants,
-		Forbidden: t.Forbidden, Delegation: t.Delegation,
+		Forbidden: t.Forbidden, Delegation: t.Delegation, Approvers: t.Approvers,
 	}
 	return sign(s, sub, t, o)
 }
@@ -81,7 +82,7 @@ func Delegate(s Signer, chain []*Credential, t Template, o IssueOptions) (*Crede
 	sub := Subject{
 		ID: t.Subject, Principal: parent.Subject.Principal, Purpose: t.Purpose, Grants: t.Grants,
 		Forbidden:  mergeForbidden(parent.Subject.Forbidden, t.Forbidden),
-		Delegation: t.Delegation, Parent: &Parent{ID: parent.ID, Digest: digest},
+		Delegation: t.Delegation, Parent: &Parent{ID: parent.ID, Digest: digest}, Approvers: t.Approvers,
 	}
 	if t.ValidUntil == nil && parent.ExpirationDate != nil {
 		t.ValidUntil = parent.ExpirationDate

@@ -21,6 +21,7 @@ const (
 	MaxConditionBytes  = 1024
 	MaxGrantIDBytes    = 128
 	MaxDepthLimit      = 8
+	MaxApprovers       = 8
 	// MaxChainLinks is the longest chain accepted: a root and MaxDepthLimit children.
 	MaxChainLinks = MaxDepthLimit + 1
 )
@@ -167,6 +168,25 @@ func (s Subject) Validate() error {
 	}
 	if p := s.Parent; p != nil && (!strings.HasPrefix(p.ID, "urn:uuid:") || !strings.HasPrefix(p.Digest, "z")) {
 		return fmt.Errorf("parent needs a urn:uuid id and a base58btc multihash digest")
+	}
+	return validateApprovers(s)
+}
+
+func validateApprovers(s Subject) error {
+	switch {
+	case len(s.Approvers) == 0:
+		return nil
+	case s.Parent != nil:
+		return fmt.Errorf("approvers: only a root credential names approvers")
+	case len(s.Approvers) > MaxApprovers:
+		return fmt.Errorf("approvers: at most %d", MaxApprovers)
+	}
+	seen := map[string]bool{}
+	for _, a := range s.Approvers {
+		if !strings.HasPrefix(a, "did:") || len(a) > 2048 || seen[a] {
+			return fmt.Errorf("approvers: %q is not a DID, or appears twice", a)
+		}
+		seen[a] = true
 	}
 	return nil
 }

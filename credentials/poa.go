@@ -51,6 +51,9 @@ type Subject struct {
 	Forbidden  []Forbidden `json:"forbidden,omitempty"`
 	Delegation Delegation  `json:"delegation"`
 	Parent     *Parent     `json:"parent,omitempty"`
+	// Approvers are DIDs, besides the principal, whose signed approval
+	// counts for grants that require one. Only a root names approvers.
+	Approvers []string `json:"approvers,omitempty"`
 }
 
 // Grant is one power: an action on a resource, within constraints.

@@ -96,7 +96,7 @@ func newBenchVerifier(b *testing.B) *presentation.Verifier {
 	b.Cleanup(func() { db.Close() })
 	v, err := presentation.New(presentation.Config{
 		Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{benchPrincipal.DID()},
-		Store: db, ChallengeTTL: presentation.MaxChallengeTTL, Now: func() time.Time { return benchNow },
+		Store: db, ChallengeTTL: presentation.MaxChallengeTTL, Now: func() time.Time { return benchNow }, Signer: testkeys.New("bench verifier"),
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -1,5 +1,7 @@
 package presentation
 
+import "time"
+
 // Reason is a stable reason code of a Decision. This file is the closed
 // list; codes are never renamed or reused.
 type Reason string
@@ -32,6 +34,13 @@ const (
 	ReasonStatusUnavailable     Reason = "STATUS_UNAVAILABLE"     // a status list cannot be had fresh enough; fail closed
 	ReasonStatusInvalid         Reason = "STATUS_INVALID"         // a status list fails its proof, issuer, purpose or index checks
 	ReasonStatusMissing         Reason = "STATUS_MISSING"         // the verifier requires status entries and a credential has none
+	ReasonRateLimited           Reason = "RATE_LIMITED"           // a rate limit of the grant (or an ancestor's) is reached; see RetryAt
+	ReasonUsesExhausted         Reason = "USES_EXHAUSTED"         // a maxUses budget of the grant (or an ancestor's) is spent
+	ReasonAmountExceeded        Reason = "AMOUNT_EXCEEDED"        // the request's amount would pass a maxAmount budget
+	ReasonAmountRequired        Reason = "AMOUNT_REQUIRED"        // the grant caps amounts and the request states none (context "amount")
+	ReasonApprovalDenied        Reason = "APPROVAL_DENIED"        // an approver refused this request
+	ReasonApprovalInvalid       Reason = "APPROVAL_INVALID"       // the attached approval is not signed by an approver or is bound to something else
+	ReasonApprovalExpired       Reason = "APPROVAL_EXPIRED"       // the attached approval is past its expiry
 	ReasonInternalError         Reason = "INTERNAL_ERROR"         // the verifier failed; fail closed
 )
 
@@ -65,7 +74,11 @@ type Decision struct {
 	Actor     string   // the presenting agent
 	Chain     []string // credential ids, root first
 	Grant     string   // the leaf grant that allowed (or would allow) the request
-	AuditID   string
+	AuditID   string   // the audit record of this decision ("" only when it could not be written: then DENY)
+	// ApprovalID names the approval request to answer (NEEDS_APPROVAL).
+	ApprovalID string
+	// RetryAt is when a usage limit's window frees (RATE_LIMITED, AMOUNT_EXCEEDED); zero when it never does.
+	RetryAt time.Time
 }
 
 // Allowed reports whether the request may proceed.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/credentials/status"
@@ -22,34 +24,88 @@ type StatusSource interface {
 // children's.
 const MaxStatusLists = 8
 
-// checkStatus checks every status entry that bears on the request:
-// each link's own entries (so a revoked or suspended parent denies every
-// child below it), then, at each link, the grants that allow the request:
-// one of them must be in good standing. It returns the leaf grant used, the
-// first candidate in good standing.
-func (v *Verifier) checkStatus(ctx context.Context, chain []*credentials.Credential, candidates []credentials.Grant, req Request) (credentials.Grant, error) {
+// checkStatus checks every status entry that bears on the request: each
+// link's own entries (so a revoked or suspended parent denies every child
+// below it), then the grants the use rests on. A use rests on a path of
+// grants, one per link: the leaf's candidate, then at each link above the
+// first grant (least burden first) that covers the grant below it, is
+// inside its time window and is in good standing. The first leaf candidate
+// with such a path wins; it and its path (root first, the grants whose
+// budgets a use is charged to) are returned. With no path, the first
+// candidate's failure is the answer.
+func (v *Verifier) checkStatus(ctx context.Context, chain []*credentials.Credential, candidates []credentials.Grant, now time.Time) (credentials.Grant, []credentials.Grant, error) {
 	sc := &statusCheck{v: v, lists: map[string]*status.ListCredential{}}
 	for _, c := range chain {
 		if v.cfg.RequireStatus && !hasPurpose(c.Status, status.Revocation) {
-			return credentials.Grant{}, deny(ReasonStatusMissing, "%s carries no revocation entry", c.ID)
+			return credentials.Grant{}, nil, deny(ReasonStatusMissing, "%s carries no revocation entry", c.ID)
 		}
-		if err := sc.entries(ctx, c, c.Status); err != nil {
-			return credentials.Grant{}, err
+		if err := sc.entries(ctx, c, "", c.Status); err != nil {
+			return credentials.Grant{}, nil, err
 		}
 	}
-	leaf := chain[len(chain)-1]
-	for _, c := range chain[:len(chain)-1] {
-		var allowing []credentials.Grant
-		for _, g := range c.Subject.Grants {
-			if g.Allows(req.Action, req.Resource) {
-				allowing = append(allowing, g)
+	var first error
+	for _, g := range candidates {
+		path, err := sc.path(ctx, chain, g, now)
+		if err == nil {
+			return g, path, nil
+		}
+		if !isStanding(err) {
+			return credentials.Grant{}, nil, err // a list that cannot be read denies outright
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return credentials.Grant{}, nil, first
+}
+
+// path finds the grants, root first, that a use of leaf grant g rests on.
+func (sc *statusCheck) path(ctx context.Context, chain []*credentials.Credential, g credentials.Grant, now time.Time) ([]credentials.Grant, error) {
+	n := len(chain)
+	if err := sc.entries(ctx, chain[n-1], g.ID, g.Status); err != nil {
+		return nil, err
+	}
+	path := make([]credentials.Grant, n)
+	path[n-1] = g
+	for i := n - 2; i >= 0; i-- {
+		var covering []credentials.Grant
+		var outside error
+		for _, p := range chain[i].Subject.Grants {
+			if p.Covers(path[i+1]) != nil {
+				continue
 			}
+			if err := grantWindow(p, now); err != nil {
+				outside = err
+				continue
+			}
+			covering = append(covering, p)
 		}
-		if _, err := sc.firstGood(ctx, c, allowing); err != nil {
-			return credentials.Grant{}, err
+		if len(covering) == 0 && outside != nil {
+			return nil, outside
 		}
+		slices.SortStableFunc(covering, func(a, b credentials.Grant) int { return burden(a) - burden(b) })
+		p, err := sc.firstGood(ctx, chain[i], covering)
+		if err != nil {
+			return nil, err
+		}
+		path[i] = p
 	}
-	return sc.firstGood(ctx, leaf, candidates)
+	return path, nil
+}
+
+// isStanding reports whether err is about a grant's standing (revoked,
+// suspended, outside its window, not covered), so that another candidate
+// may still serve.
+func isStanding(err error) bool {
+	var dn *denial
+	if !errors.As(err, &dn) {
+		return false
+	}
+	switch dn.reason {
+	case ReasonRevoked, ReasonSuspended, ReasonExpired, ReasonNotYetValid, ReasonNotGranted:
+		return true
+	}
+	return false
 }
 
 // statusCheck is one decision's status work: the lists it has fetched.
@@ -62,15 +118,14 @@ type statusCheck struct {
 // first grant's denial. A link with no grant allowing the request cannot
 // occur in a chain that passed CheckChain; it is denied all the same.
 func (sc *statusCheck) firstGood(ctx context.Context, c *credentials.Credential, grants []credentials.Grant) (credentials.Grant, error) {
-	var first error = deny(ReasonNotGranted, "%s has no grant for the request", c.ID)
+	var first error = deny(ReasonNotGranted, "%s has no grant in force covering the one below it", c.ID)
 	for i, g := range grants {
-		err := sc.entries(ctx, c, g.Status)
+		err := sc.entries(ctx, c, g.ID, g.Status)
 		if err == nil {
 			return g, nil
 		}
-		var dn *denial
-		if !errors.As(err, &dn) || (dn.reason != ReasonRevoked && dn.reason != ReasonSuspended) {
-			return credentials.Grant{}, err // a list that cannot be read denies outright
+		if !isStanding(err) {
+			return credentials.Grant{}, err
 		}
 		if i == 0 {
 			first = err
@@ -79,8 +134,9 @@ func (sc *statusCheck) firstGood(ctx context.Context, c *credentials.Credential,
 	return credentials.Grant{}, first
 }
 
-// entries checks status entries of credential c; a set bit denies.
-func (sc *statusCheck) entries(ctx context.Context, c *credentials.Credential, entries []credentials.StatusEntry) error {
+// entries checks status entries of credential c (of its grant grantID, when
+// not ""); a set bit denies.
+func (sc *statusCheck) entries(ctx context.Context, c *credentials.Credential, grantID string, entries []credentials.StatusEntry) error {
 	for _, se := range entries {
 		e, err := se.Parse()
 		if err != nil {
@@ -101,8 +157,8 @@ func (sc *statusCheck) entries(ctx context.Context, c *credentials.Credential, e
 			continue
 		}
 		what := c.ID
-		if se.ID != "" {
-			what = fmt.Sprintf("%s (entry %s)", c.ID, se.ID)
+		if grantID != "" {
+			what = fmt.Sprintf("grant %s of %s", grantID, c.ID)
 		}
 		if e.Purpose == status.Revocation {
 			return deny(ReasonRevoked, "%s is revoked", what)

@@ -73,7 +73,7 @@ func newStatusFixture(t testing.TB, cfg func(*presentation.Config)) *statusFixtu
 	f.fetcher = &statushttp.Fetcher{MaxAge: statusMaxAge, Verify: cv.VerifyStatusList, Now: func() time.Time { return f.now }}
 	c := presentation.Config{
 		Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()},
-		Store: memDB(t), Now: func() time.Time { return f.now }, Status: f.fetcher, RequireStatus: true,
+		Store: memDB(t), Now: func() time.Time { return f.now }, Status: f.fetcher, RequireStatus: true, Signer: verifierKey,
 	}
 	if cfg != nil {
 		cfg(&c)
@@ -201,6 +201,14 @@ func TestStatusRevokedGrantFallsBackToAnother(t *testing.T) {
 	expect(t, d, presentation.Allow, "")
 	if d.Grant != "urn:mandate:grant:inbox-read" {
 		t.Fatalf("grant used = %s, want inbox-read", d.Grant)
+	}
+	// The summarizer's grant (email:read on mailbox:alice/*) rests on the
+	// revoked root grant alone: inbox-read allows this request but does not
+	// cover the child's grant, so it cannot carry the child's use.
+	d = f.decide(t, summarizer, f.chain(), readMail())
+	expect(t, d, presentation.Deny, presentation.ReasonRevoked)
+	if !strings.Contains(d.Message, "grant urn:mandate:grant:email-read of "+f.root.ID) {
+		t.Fatalf("message %q does not name the revoked grant", d.Message)
 	}
 	f.change(t, func() (string, error) { return f.aliceReg.Revoke(f.root.ID, "urn:mandate:grant:inbox-read") })
 	expect(t, f.decide(t, assistant, root, readMail()), presentation.Deny, presentation.ReasonRevoked)
@@ -395,7 +403,7 @@ func TestStatusPolicy(t *testing.T) {
 	})
 	t.Run("require without source is refused", func(t *testing.T) {
 		_, err := presentation.New(presentation.Config{
-			Audience: "a", Resolver: did.KeyResolver{}, InsecureTrustAnyRoot: true, Store: memDB(t), RequireStatus: true,
+			Audience: "a", Resolver: did.KeyResolver{}, InsecureTrustAnyRoot: true, Store: memDB(t), RequireStatus: true, Signer: verifierKey,
 		})
 		if err == nil || !strings.Contains(err.Error(), "RequireStatus needs a Status source") {
 			t.Fatalf("err = %v", err)

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -17,6 +18,8 @@ import (
 	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/internal/aries"
 	"github.com/mandate-dev/mandate/internal/strictjson"
+	"github.com/mandate-dev/mandate/presentation/audit"
+	"github.com/mandate-dev/mandate/presentation/limits"
 )
 
 // MaxPresentationBytes bounds a presentation: a full chain plus the envelope.
@@ -48,7 +51,17 @@ type Config struct {
 	// RequireStatus denies a credential that carries no revocation entry
 	// (it could never be taken back).
 	RequireStatus bool
-	// Store keeps nonces (and, later, counters). Required.
+	// Signer is the verifier's own DID key: it names who answered in every
+	// audit record and signs the audit log's checkpoints. Required.
+	Signer credentials.Signer
+	// AuditCheckpointEvery is how many records pass between signed
+	// checkpoints (0: audit.DefaultCheckpointEvery).
+	AuditCheckpointEvery uint64
+	// ApprovalTTL is how long an approval request waits for an answer
+	// (default 15 minutes).
+	ApprovalTTL time.Duration
+	// Store keeps nonces, usage counters, approval requests and the audit
+	// log. Required.
 	Store *badger.DB
 	// ChallengeTTL is how long a nonce is valid (default 2 minutes).
 	ChallengeTTL time.Duration
@@ -66,6 +79,10 @@ func (c Config) Validate() error {
 		return errors.New("presentation: config: a DID resolver is required")
 	case c.Store == nil:
 		return errors.New("presentation: config: a store is required")
+	case c.Signer == nil:
+		return errors.New("presentation: config: a signer is required (the verifier signs its audit log)")
+	case c.ApprovalTTL < 0 || c.ApprovalTTL > 24*time.Hour:
+		return errors.New("presentation: config: ApprovalTTL must be 0..24h")
 	case len(c.TrustedRoots) == 0 && !c.InsecureTrustAnyRoot:
 		return errors.New("presentation: config: no trusted roots: name them, or set InsecureTrustAnyRoot")
 	case len(c.TrustedRoots) > 0 && c.InsecureTrustAnyRoot:
@@ -88,7 +105,12 @@ type Verifier struct {
 	cfg    Config
 	creds  *credentials.Verifier
 	nonces *NonceStore
+	audit  *audit.Log
 	log    *slog.Logger
+	// commitMu serialises the last step of every decision: counters, an
+	// approval's single use and the audit record, in one transaction.
+	commitMu sync.Mutex
+	watchers watchers
 }
 
 // New builds a verifier from a validated Config.
@@ -98,6 +120,9 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	if cfg.ChallengeTTL == 0 {
 		cfg.ChallengeTTL = DefaultChallengeTTL
+	}
+	if cfg.ApprovalTTL == 0 {
+		cfg.ApprovalTTL = DefaultApprovalTTL
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -110,7 +135,11 @@ func New(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{cfg: cfg, creds: cv, nonces: NewNonceStore(cfg.Store, cfg.Rand), log: log}, nil
+	al, err := audit.New(cfg.Store, audit.Options{Signer: cfg.Signer, CheckpointEvery: cfg.AuditCheckpointEvery, Now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	return &Verifier{cfg: cfg, creds: cv, nonces: NewNonceStore(cfg.Store, cfg.Rand), audit: al, log: log}, nil
 }
 
 // Audience returns the verifier's audience.
@@ -139,9 +168,18 @@ func deny(r Reason, format string, args ...any) *denial {
 	return &denial{reason: r, err: fmt.Errorf(format, args...)}
 }
 
+// AuthorizeOption adds to one Authorize call.
+type AuthorizeOption func(*state)
+
+// WithApproval attaches a signed approval (from ApprovalService) for a grant
+// that requires one.
+func WithApproval(answer string) AuthorizeOption { return func(s *state) { s.answer = answer } }
+
 // Authorize runs the verification pipeline on a presentation for req and
-// stops at the first failure. Any error, and any panic, is a DENY.
-func (v *Verifier) Authorize(ctx context.Context, presentation []byte, req Request) (d Decision) {
+// stops at the first failure, then records the decision in the audit log.
+// Any error, and any panic, is a DENY; a decision that cannot be recorded
+// is a DENY too.
+func (v *Verifier) Authorize(ctx context.Context, presentation []byte, req Request, opts ...AuthorizeOption) (d Decision) {
 	defer func() {
 		if r := recover(); r != nil {
 			d = Decision{Outcome: Deny, Reasons: []Reason{ReasonInternalError}, Message: "verifier panic"}
@@ -150,20 +188,35 @@ func (v *Verifier) Authorize(ctx context.Context, presentation []byte, req Reque
 	}()
 	d = Decision{Outcome: Deny}
 	st := &state{req: req, now: v.cfg.Now()}
+	for _, o := range opts {
+		o(st)
+	}
 	err := v.run(ctx, presentation, st)
 	d.Principal, d.Actor, d.Chain, d.Grant = st.principal(), st.holder, st.ids(), st.grant
+	d.applyError(err)
+	v.commit(st, &d)
+	v.log.Info("decision", "outcome", d.Outcome.String(), "reasons", d.Reasons, "actor", d.Actor,
+		"principal", d.Principal, "action", req.Action, "resource", req.Resource, "grant", d.Grant, "audit", d.AuditID)
+	return d
+}
+
+// applyError sets the outcome from the pipeline's result.
+func (d *Decision) applyError(err error) {
 	var dn *denial
+	var na *needsApproval
+	var ex *limits.Exceeded
 	switch {
 	case err == nil:
-		d.Outcome = Allow
+		d.Outcome, d.Reasons, d.Message = Allow, nil, ""
+	case errors.As(err, &na):
+		d.Outcome, d.Reasons, d.Message, d.ApprovalID = NeedsApproval, []Reason{ReasonApprovalRequired}, na.message, na.id
+	case errors.As(err, &ex):
+		d.Outcome, d.Reasons, d.Message, d.RetryAt = Deny, []Reason{Reason(ex.Reason)}, ex.Error(), ex.RetryAt
 	case errors.As(err, &dn):
-		d.Reasons, d.Message = []Reason{dn.reason}, dn.err.Error()
+		d.Outcome, d.Reasons, d.Message = Deny, []Reason{dn.reason}, dn.err.Error()
 	default:
-		d.Reasons, d.Message = []Reason{ReasonInternalError}, err.Error()
+		d.Outcome, d.Reasons, d.Message = Deny, []Reason{ReasonInternalError}, err.Error()
 	}
-	v.log.Info("decision", "outcome", d.Outcome.String(), "reasons", d.Reasons, "actor", d.Actor,
-		"principal", d.Principal, "action", req.Action, "resource", req.Resource, "grant", d.Grant)
-	return d
 }
 
 // state is what the pipeline has learnt so far.
@@ -173,6 +226,16 @@ type state struct {
 	holder string
 	chain  []*credentials.Credential
 	grant  string
+	// uses are the grants charged by an ALLOW, one per link.
+	uses   []limits.Use
+	amount *int64
+	// answer is the signed approval attached to the call; useApproval the
+	// request it answers (consumed by an ALLOW), newApproval a request to
+	// record with NEEDS_APPROVAL.
+	answer      string
+	useApproval *ApprovalRequest
+	approver    string
+	newApproval *ApprovalRequest
 }
 
 func (s *state) principal() string {
@@ -224,12 +287,21 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	if err := v.checkTrust(st.chain[0]); err != nil {
 		return err
 	}
-	g, err := v.checkStatus(ctx, st.chain, candidates, st.req)
+	g, links, err := v.checkStatus(ctx, st.chain, candidates, st.now)
 	if err != nil {
 		return err
 	}
 	st.grant = g.ID
-	return checkConstraints(g)
+	if err := checkConstraints(g); err != nil {
+		return err
+	}
+	if err := v.checkLimits(st, links); err != nil {
+		return err
+	}
+	if g.ApprovalRequired() {
+		return v.checkApproval(ctx, st, g)
+	}
+	return nil
 }
 
 // checkSignatures verifies every credential's proof explicitly (aries'
@@ -344,15 +416,11 @@ func matchGrants(leaf *credentials.Credential, req Request, now time.Time) ([]cr
 		if !g.Allows(req.Action, req.Resource) {
 			continue
 		}
-		c := g.Constraints
-		switch {
-		case c.NotBefore != nil && now.Before(*c.NotBefore):
-			outside = deny(ReasonNotYetValid, "grant %s is valid from %s", g.ID, c.NotBefore.Format(time.RFC3339))
-		case c.NotAfter != nil && !now.Before(*c.NotAfter):
-			outside = deny(ReasonExpired, "grant %s ended at %s", g.ID, c.NotAfter.Format(time.RFC3339))
-		default:
-			candidates = append(candidates, g)
+		if err := grantWindow(g, now); err != nil {
+			outside = err
+			continue
 		}
+		candidates = append(candidates, g)
 	}
 	if len(candidates) == 0 {
 		if outside != nil {
@@ -365,29 +433,40 @@ func matchGrants(leaf *credentials.Credential, req Request, now time.Time) ([]cr
 	return candidates, nil
 }
 
+// burden orders candidate grants: one without limits spends no budget, one
+// without approval asks no human, one without conditions is not denied for them.
+// grantWindow denies a grant outside its notBefore/notAfter window.
+func grantWindow(g credentials.Grant, now time.Time) error {
+	c := g.Constraints
+	switch {
+	case c.NotBefore != nil && now.Before(*c.NotBefore):
+		return deny(ReasonNotYetValid, "grant %s is valid from %s", g.ID, c.NotBefore.Format(time.RFC3339))
+	case c.NotAfter != nil && !now.Before(*c.NotAfter):
+		return deny(ReasonExpired, "grant %s ended at %s", g.ID, c.NotAfter.Format(time.RFC3339))
+	}
+	return nil
+}
+
 func burden(g credentials.Grant) int {
 	n := 0
+	c := g.Constraints
+	if c.Rate != nil || c.MaxUses != nil || c.MaxAmount != nil {
+		n++
+	}
 	if g.ApprovalRequired() {
 		n += 2
 	}
-	if unenforced(g.Constraints) != "" {
+	if unenforced(c) != "" {
 		n += 4
 	}
 	return n
 }
 
 // unenforced names a constraint this verifier cannot enforce yet, or "".
-// Usage counters and conditions arrive with their own verifier stages; until
-// then a grant that carries one is denied, never allowed unchecked.
+// CEL conditions arrive with the intent checkers; until then a grant that
+// carries one is denied, never allowed unchecked.
 func unenforced(c credentials.Constraints) string {
-	switch {
-	case c.Rate != nil:
-		return "rate"
-	case c.MaxUses != nil:
-		return "maxUses"
-	case c.MaxAmount != nil:
-		return "maxAmount"
-	case len(c.Conditions) > 0:
+	if len(c.Conditions) > 0 {
 		return "conditions"
 	}
 	return ""
@@ -396,9 +475,6 @@ func unenforced(c credentials.Constraints) string {
 func checkConstraints(g credentials.Grant) error {
 	if name := unenforced(g.Constraints); name != "" {
 		return deny(ReasonUnsupportedConstraint, "grant %s carries %s, which this verifier does not enforce yet", g.ID, name)
-	}
-	if g.ApprovalRequired() {
-		return deny(ReasonApprovalRequired, "grant %s requires the principal's approval", g.ID)
 	}
 	return nil
 }

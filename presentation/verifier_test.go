@@ -17,11 +17,12 @@ import (
 )
 
 var (
-	alice      = testkeys.New("alice")
-	assistant  = testkeys.New("assistant")
-	summarizer = testkeys.New("summarizer")
-	mallory    = testkeys.New("mallory")
-	t0         = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	alice       = testkeys.New("alice")
+	assistant   = testkeys.New("assistant")
+	summarizer  = testkeys.New("summarizer")
+	mallory     = testkeys.New("mallory")
+	verifierKey = testkeys.New("verifier")
+	t0          = time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 )
 
 type fixture struct {
@@ -43,7 +44,7 @@ func newFixture(t *testing.T) *fixture {
 	f.issued = credentials.IssueOptions{Now: func() time.Time { return t0 }}
 	v, err := presentation.New(presentation.Config{
 		Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()},
-		Store: db, Now: func() time.Time { return f.now },
+		Store: db, Now: func() time.Time { return f.now }, Signer: verifierKey,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +62,8 @@ func newFixture(t *testing.T) *fixture {
 			{ID: "urn:mandate:grant:email-send", Action: "email:send", Resource: "mailbox:alice/*"},
 			{ID: "urn:mandate:grant:pay", Action: "invoice:pay", Resource: "erp:acme/*",
 				Constraints: credentials.Constraints{MaxUses: ptr(int64(3))}},
+			{ID: "urn:mandate:grant:calendar", Action: "calendar:write", Resource: "calendar:alice/*",
+				Constraints: credentials.Constraints{Conditions: []string{"request.context.hour < 18"}}},
 		},
 		Forbidden:  []credentials.Forbidden{{Action: "email:send"}, {Action: "slack:post"}},
 		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 1},
@@ -134,12 +137,8 @@ func TestDenials(t *testing.T) {
 			req := presentation.Request{Action: "email:send", Resource: "mailbox:alice/outbox"}
 			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)
 		}, presentation.ReasonForbidden},
-		{"approval required", func(t *testing.T, f *fixture) presentation.Decision {
-			req := presentation.Request{Action: "email:draft", Resource: "mailbox:alice/drafts"}
-			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)
-		}, presentation.ReasonApprovalRequired},
-		{"unenforced limit fails closed", func(t *testing.T, f *fixture) presentation.Decision {
-			req := presentation.Request{Action: "invoice:pay", Resource: "erp:acme/inv-1"}
+		{"unenforced condition fails closed", func(t *testing.T, f *fixture) presentation.Decision {
+			req := presentation.Request{Action: "calendar:write", Resource: "calendar:alice/work"}
 			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)
 		}, presentation.ReasonUnsupportedConstraint},
 		{"grant past notAfter", func(t *testing.T, f *fixture) presentation.Decision {

@@ -26,6 +26,11 @@ func (w *Wallet) PublishStatus(dir string, o credentials.IssueOptions, names ...
 	if err != nil {
 		return nil, err
 	}
+	for _, n := range names {
+		if !slices.ContainsFunc(lists, func(l status.StoredList) bool { return l.Name == n }) {
+			return nil, fmt.Errorf("wallet: publish: no status list named %q", n)
+		}
+	}
 	var written []string
 	for _, l := range lists {
 		if len(names) > 0 && !slices.Contains(names, l.Name) {

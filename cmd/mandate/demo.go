@@ -15,7 +15,7 @@ func newDemoCmd(io *streams) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Play the whole story on loopback: wallets, delegation, a gRPC verifier, and every denial",
+		Short: "Play the whole story on loopback: wallets, delegation, a gRPC verifier, a status server, approvals, limits, the audit trail",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rep, err := demo.Run(cmd.Context(), demo.Options{})
@@ -35,7 +35,7 @@ func newDemoCmd(io *streams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"ok":…,"steps":[…]}`)
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"ok":…,"steps":[…],"audit":[…]}`)
 	return cmd
 }
 
@@ -50,6 +50,16 @@ func printReport(io *streams, rep demo.Report) {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, s.Name, s.Agent, s.Action, s.Resource, s.Outcome(), s.Expected, mark)
 	}
 	tw.Flush()
+	if len(rep.Audit) > 0 {
+		fmt.Fprintf(io.out, "\naudit trail (as recorded by the verifier, %s):\n", rep.Audit[0].Verifier)
+		tw = tabwriter.NewWriter(io.out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "SEQ\tKIND\tDECISION\tREASONS\tACTOR\tACTION\tRESOURCE\tGRANT\tAPPROVAL\tLIABLE\t")
+		for _, r := range rep.Audit {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Seq, r.Kind, r.Decision, strings.Join(r.Reasons, ","),
+				short(r.Actor), r.Action, r.Resource, strings.TrimPrefix(r.Grant, "urn:mandate:grant:"), r.ApprovalID, short(r.Liable))
+		}
+		tw.Flush()
+	}
 	if rep.OK {
 		fmt.Fprintf(io.out, "\nall %d steps got their expected decision\n", len(rep.Steps))
 	} else {
@@ -61,4 +71,12 @@ func printReport(io *streams, rep demo.Report) {
 		}
 		fmt.Fprintf(io.out, "\nFAILED:\n  %s\n", strings.Join(bad, "\n  "))
 	}
+}
+
+// short abbreviates a did:key for a table.
+func short(id string) string {
+	if len(id) > 24 {
+		return id[:16] + "…" + id[len(id)-6:]
+	}
+	return id
 }

@@ -58,5 +58,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newServeCmd(io), newVCCmd(io), newDemoCmd(io), newStatusCmd(io),
 	)
 	root.AddCommand(newRevokeCmds(io)...)
+	root.AddCommand(newAnswerCmds(io)...)
+	root.AddCommand(newApprovalsCmd(io), newAuditCmd(io))
 	return root
 }

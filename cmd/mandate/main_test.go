@@ -52,6 +52,7 @@ func TestCLIEndToEnd(t *testing.T) {
 	alice := must(t, ctx, "wallet", "init", "--wallet", p("alice"))
 	assistant := must(t, ctx, "wallet", "init", "--wallet", p("assistant"))
 	summarizer := must(t, ctx, "wallet", "init", "--wallet", p("summarizer"))
+	must(t, ctx, "wallet", "init", "--wallet", p("verifier-id"))
 
 	must(t, ctx, "issue", "--wallet", p("alice"), "--grants", "../../examples/grants/assistant.yaml", "--to", assistant, "--out", p("a.json"))
 	var vc vcResult
@@ -88,16 +89,39 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	go mandate(t, ctx, "serve", "verifier", "--addr", addr, "--data", p("verifier"), "--audience", "https://mail.example.com", "--trust-root", alice)
+	go mandate(t, ctx, "serve", "verifier", "--addr", addr, "--data", p("verifier"), "--audience", "https://mail.example.com", "--trust-root", alice, "--wallet", p("verifier-id"))
 	waitHealthy(t, addr)
 
 	out = must(t, ctx, "present", "--wallet", p("summarizer"), "--verifier", addr, "--action", "email:read", "--resource", "mailbox:alice/inbox", "--intent", "summarise", "--json")
 	if !strings.Contains(out, `"decision":"ALLOW"`) {
 		t.Fatalf("summarizer read: %s", out)
 	}
-	out, _, code = mandate(t, ctx, "present", "--wallet", p("assistant"), "--verifier", addr, "--action", "email:draft", "--resource", "mailbox:alice/drafts")
-	if code != 3 || !strings.HasPrefix(out, "DENY APPROVAL_REQUIRED") {
+	draft := []string{"present", "--wallet", p("assistant"), "--verifier", addr, "--action", "email:draft", "--resource", "mailbox:alice/drafts", "--intent", "reply to Bob"}
+	out, _, code = mandate(t, ctx, draft...)
+	if code != 3 || !strings.HasPrefix(out, "NEEDS_APPROVAL APPROVAL_REQUIRED") {
 		t.Fatalf("assistant draft: exit %d, %s", code, out)
+	}
+	_, rest, _ := strings.Cut(out, "  approval  ")
+	id, _, _ := strings.Cut(rest, " ")
+	if out := must(t, ctx, "approvals", "list", "--verifier", addr); !strings.HasPrefix(out, id+"  email:draft mailbox:alice/drafts  by "+assistant) {
+		t.Fatalf("approvals list: %s", out)
+	}
+	// The assistant cannot approve for Alice.
+	if _, errs, code := mandate(t, ctx, "approve", id, "--wallet", p("assistant"), "--verifier", addr); code != 1 || !strings.Contains(errs, "not an approver") {
+		t.Fatalf("approve by the agent: exit %d, %s", code, errs)
+	}
+	if out := must(t, ctx, "approve", id, "--wallet", p("alice"), "--verifier", addr); !strings.HasPrefix(out, id+": APPROVED email:draft") {
+		t.Fatalf("approve: %s", out)
+	}
+	if out := must(t, ctx, append(draft, "--approval", id)...); !strings.HasPrefix(out, "ALLOW") {
+		t.Fatalf("draft with approval: %s", out)
+	}
+	if out, _, code := mandate(t, ctx, append(draft, "--approval", id)...); code != 3 || !strings.HasPrefix(out, "DENY REPLAY") {
+		t.Fatalf("approval reused: exit %d, %s", code, out)
+	}
+	log := must(t, ctx, "wallet", "log", "--wallet", p("assistant"), "--json")
+	if n := strings.Count(log, `"seq":`); n != 3 || !strings.Contains(log, `"decision":"NEEDS_APPROVAL"`) || !strings.Contains(log, `"approval":"`+id+`"`) {
+		t.Fatalf("wallet log (%d lines): %s", n, log)
 	}
 }
 
@@ -110,10 +134,11 @@ func TestCLIRefusals(t *testing.T) {
 	if _, errs, code := mandate(t, ctx, "wallet", "list", "--wallet", filepath.Join(dir, "w")); code != 1 || !strings.Contains(errs, "wrong passphrase") {
 		t.Fatalf("wrong passphrase: exit %d, %s", code, errs)
 	}
-	if _, errs, code := mandate(t, ctx, "serve", "verifier", "--addr", "0.0.0.0:0", "--data", dir, "--audience", "a"); code != 1 || !strings.Contains(errs, "not a loopback address") {
+	if _, errs, code := mandate(t, ctx, "serve", "verifier", "--addr", "0.0.0.0:0", "--data", dir, "--audience", "a", "--wallet", filepath.Join(dir, "w")); code != 1 || !strings.Contains(errs, "not a loopback address") {
 		t.Fatalf("public listen: exit %d, %s", code, errs)
 	}
-	if _, errs, code := mandate(t, ctx, "serve", "verifier", "--addr", "127.0.0.1:0", "--data", dir, "--audience", "a"); code != 1 || !strings.Contains(errs, "no trusted roots") {
+	t.Setenv("MANDATE_PASSPHRASE", "right")
+	if _, errs, code := mandate(t, ctx, "serve", "verifier", "--addr", "127.0.0.1:0", "--data", dir, "--audience", "a", "--wallet", filepath.Join(dir, "w")); code != 1 || !strings.Contains(errs, "no trusted roots") {
 		t.Fatalf("no trust: exit %d, %s", code, errs)
 	}
 }
@@ -149,7 +174,7 @@ func TestDemoJSON(t *testing.T) {
 			Reasons                  []string
 		} `json:"steps"`
 	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 10 {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 23 {
 		t.Fatalf("demo json: %v %+v", err, rep)
 	}
 }

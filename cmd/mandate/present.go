@@ -14,6 +14,7 @@ import (
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
 	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
+	"github.com/mandate-dev/mandate/wallet"
 )
 
 // presentOptions is `present`'s options.
@@ -26,6 +27,7 @@ type presentOptions struct {
 	resource string
 	intent   string
 	context  []string
+	approval string
 	out      string
 	asJSON   bool
 }
@@ -51,6 +53,7 @@ func newPresentCmd(io *streams) *cobra.Command {
 	fl.StringArrayVar(&o.context, "context", nil, "request context as key=value (repeatable)")
 	fl.StringVar(&o.out, "out", "", "offline mode: write the presentation here (default stdout)")
 	fl.BoolVar(&o.asJSON, "json", false, "print the decision as JSON")
+	fl.StringVar(&o.approval, "approval", "", "id of an approved request (from a NEEDS_APPROVAL answer): its signed approval is fetched and attached")
 	_ = cmd.MarkFlagRequired("action")
 	_ = cmd.MarkFlagRequired("resource")
 	return cmd
@@ -105,8 +108,23 @@ func (o *presentOptions) run(cmd *cobra.Command, io *streams) error {
 		return err
 	}
 	defer conn.Close()
-	d, err := gatekeeper.NewClient(mandatev1.NewVerifierServiceClient(conn), nil).Authorize(cmd.Context(), w, chains, req)
+	var answer []string
+	if o.approval != "" {
+		r, err := gatekeeper.NewApprovalClient(mandatev1.NewApprovalServiceClient(conn)).Get(cmd.Context(), o.approval)
+		if err != nil {
+			return err
+		}
+		if r.Answer == "" {
+			return fmt.Errorf("approval request %s is %s: no signed answer yet", r.ID, r.State)
+		}
+		answer = append(answer, r.Answer)
+	}
+	client := gatekeeper.NewClient(mandatev1.NewVerifierServiceClient(conn), nil)
+	d, err := client.Authorize(cmd.Context(), w, chains, req, answer...)
 	if err != nil {
+		return err
+	}
+	if err := logPresentation(w, o, req, d); err != nil {
 		return err
 	}
 	printDecision(io, d, o.asJSON)
@@ -120,7 +138,7 @@ func printDecision(io *streams, d presentation.Decision, asJSON bool) {
 	if asJSON {
 		_ = json.NewEncoder(io.out).Encode(map[string]any{
 			"decision": d.Outcome.String(), "reasons": d.Reasons, "message": d.Message, "principal": d.Principal,
-			"actor": d.Actor, "chain": d.Chain, "grant": d.Grant,
+			"actor": d.Actor, "chain": d.Chain, "grant": d.Grant, "auditId": d.AuditID, "approvalId": d.ApprovalID,
 		})
 		return
 	}
@@ -132,4 +150,29 @@ func printDecision(io *streams, d presentation.Decision, asJSON bool) {
 	if d.Message != "" {
 		fmt.Fprintf(io.out, "  why       %s\n", d.Message)
 	}
+	if d.ApprovalID != "" {
+		fmt.Fprintf(io.out, "  approval  %s (the principal runs `mandate approve %s`; then present again with --approval %s)\n", d.ApprovalID, d.ApprovalID, d.ApprovalID)
+	}
+	if d.AuditID != "" {
+		fmt.Fprintf(io.out, "  audit     %s\n", d.AuditID)
+	}
+}
+
+// logPresentation records in the wallet what it presented and the answer.
+func logPresentation(w *wallet.Wallet, o *presentOptions, req presentation.Request, d presentation.Decision) error {
+	e := wallet.LogEntry{
+		Verifier: o.verifier, Action: req.Action, Resource: req.Resource, Intent: req.Intent,
+		Decision: d.Outcome.String(), AuditID: d.AuditID, Approval: d.ApprovalID, Principal: d.Principal,
+	}
+	if len(d.Chain) > 0 {
+		e.Chain = d.Chain[len(d.Chain)-1]
+	}
+	if o.approval != "" {
+		e.Approval = o.approval
+	}
+	for _, r := range d.Reasons {
+		e.Reasons = append(e.Reasons, string(r))
+	}
+	_, err := w.Log(e)
+	return err
 }

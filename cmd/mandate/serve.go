@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -21,6 +22,7 @@ import (
 
 // serveVerifierOptions is `serve verifier`'s options.
 type serveVerifierOptions struct {
+	walletFlags
 	addr                  string
 	data                  string
 	audience              string
@@ -43,6 +45,7 @@ func newServeCmd(io *streams) *cobra.Command {
 			return o.run(cmd, io)
 		},
 	}
+	o.register(v)
 	fl := v.Flags()
 	fl.StringVar(&o.addr, "addr", "127.0.0.1:7443", "listen address (loopback unless --insecure-plaintext-non-loopback)")
 	fl.StringVar(&o.data, "data", "", "data directory for nonces (required)")
@@ -75,6 +78,7 @@ func checkListenAddr(addr string, insecureWide bool) error {
 type serveStatusOptions struct {
 	addr                  string
 	dir                   string
+	path                  string
 	insecurePlaintextWide bool
 }
 
@@ -91,6 +95,9 @@ func newServeStatusCmd(io *streams) *cobra.Command {
 			h, err := statushttp.NewHandler(o.dir)
 			if err != nil {
 				return err
+			}
+			if o.path = "/" + strings.Trim(o.path, "/"); o.path != "/" {
+				h = http.StripPrefix(o.path, h)
 			}
 			lis, err := net.Listen("tcp", o.addr)
 			if err != nil {
@@ -112,6 +119,7 @@ func newServeStatusCmd(io *streams) *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&o.addr, "addr", "127.0.0.1:8444", "listen address (loopback unless --insecure-plaintext-non-loopback)")
 	fl.StringVar(&o.dir, "dir", "", "directory of signed lists, as written by `mandate status init --dir` (required)")
+	fl.StringVar(&o.path, "path", "/", "URL path the lists are served under: the path of the issuer's --base-url (e.g. /lists)")
 	fl.BoolVar(&o.insecurePlaintextWide, "insecure-plaintext-non-loopback", false, "UNSAFE: listen on a non-loopback address without TLS")
 	_ = cmd.MarkFlagRequired("dir")
 	return cmd
@@ -128,6 +136,11 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 		return fmt.Errorf("open data: %w", err)
 	}
 	defer db.Close()
+	w, err := o.open()
+	if err != nil {
+		return fmt.Errorf("the verifier's own wallet (its DID signs the audit log): %w", err)
+	}
+	defer w.Close()
 	cv, err := credentials.NewVerifier(did.KeyResolver{})
 	if err != nil {
 		return err
@@ -136,7 +149,7 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 	v, err := presentation.New(presentation.Config{
 		Audience: o.audience, Resolver: did.KeyResolver{}, TrustedRoots: o.trustRoots,
 		InsecureTrustAnyRoot: o.insecureTrustAnyRoot, Store: db, Logger: log,
-		Status: fetcher, RequireStatus: o.requireStatus,
+		Status: fetcher, RequireStatus: o.requireStatus, Signer: w,
 	})
 	if err != nil {
 		return err
@@ -150,6 +163,6 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 		<-cmd.Context().Done()
 		srv.GracefulStop()
 	}()
-	log.Info("verifier listening", "addr", lis.Addr().String(), "audience", o.audience, "trusted_roots", len(o.trustRoots))
+	log.Info("verifier listening", "addr", lis.Addr().String(), "audience", o.audience, "did", w.DID(), "trusted_roots", len(o.trustRoots))
 	return srv.Serve(lis)
 }

@@ -65,7 +65,7 @@ func newStatusInitCmd(io *streams) *cobra.Command {
 	}
 	o.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&o.cfg.BaseURL, "base-url", "", "URL under which `mandate serve status` publishes the lists, e.g. https://status.example.com/lists (required)")
+	fl.StringVar(&o.cfg.BaseURL, "base-url", "", "URL the lists are fetched under, e.g. https://status.example.com/lists (serve them with `mandate serve status --path /lists`) (required)")
 	fl.StringVar(&o.cfg.Dir, "dir", "", "directory the signed lists are written to and served from (required)")
 	fl.StringVar(&o.cfg.Prefix, "prefix", "", "list name prefix (default: derived from the wallet's DID)")
 	fl.DurationVar(&o.cfg.TTL, "ttl", status.DefaultTTL, "how long verifiers may cache a list")
@@ -221,7 +221,7 @@ func newStatusInspectCmd(io *streams) *cobra.Command {
 			}
 			in, err := inspect(cmd.Context(), data)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s is not a status list credential: %w", args[0], err)
 			}
 			if o.json {
 				return json.NewEncoder(io.out).Encode(in)

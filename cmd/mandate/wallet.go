@@ -15,7 +15,50 @@ import (
 
 func newWalletCmd(io *streams) *cobra.Command {
 	cmd := &cobra.Command{Use: "wallet", Short: "Create and inspect agent wallets"}
-	cmd.AddCommand(newWalletInitCmd(io), newWalletImportCmd(io), newWalletListCmd(io))
+	cmd.AddCommand(newWalletInitCmd(io), newWalletImportCmd(io), newWalletListCmd(io), newWalletLogCmd(io))
+	return cmd
+}
+
+// walletLogOptions is `wallet log`'s options.
+type walletLogOptions struct {
+	walletFlags
+	asJSON bool
+}
+
+func newWalletLogCmd(io *streams) *cobra.Command {
+	var o walletLogOptions
+	cmd := &cobra.Command{
+		Use:   "log",
+		Short: "What this wallet presented: to whom, when, why, and the answer",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			w, err := o.open()
+			if err != nil {
+				return err
+			}
+			defer w.Close()
+			entries, err := w.Entries()
+			if err != nil {
+				return err
+			}
+			if o.asJSON {
+				enc := json.NewEncoder(io.out)
+				for _, e := range entries {
+					if err := enc.Encode(e); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			for _, e := range entries {
+				fmt.Fprintf(io.out, "%d  %s  %s %s  to %s  %s %v  intent %q  audit %s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05Z"),
+					e.Action, e.Resource, e.Verifier, e.Decision, e.Reasons, e.Intent, e.AuditID)
+			}
+			return nil
+		},
+	}
+	o.register(cmd)
+	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON object per line")
 	return cmd
 }
 

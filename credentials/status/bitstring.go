@@ -120,7 +120,7 @@ func (b *Bitstring) Clone() *Bitstring {
 // MaxEncodedBytes, which no reader of this package would accept.
 func (b *Bitstring) Encode() (string, error) {
 	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
 	if err != nil {
 		return "", fmt.Errorf("status: encode: %w", err)
 	}

@@ -25,6 +25,9 @@ const (
 	// past it, random picks would mostly hit taken indices.
 	fillNum, fillDen = 3, 4
 	registryPrefix   = "status/"
+	// MaxBaseURLBytes bounds the base URL: every entry of every credential
+	// repeats it, and a credential must stay under 64 KiB.
+	MaxBaseURLBytes = 256
 )
 
 // Registry errors a caller branches on.
@@ -51,9 +54,8 @@ type RegistryConfig struct {
 }
 
 func (c *RegistryConfig) check() error {
-	u, err := url.Parse(c.BaseURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || len(c.BaseURL) > 1024 {
-		return fmt.Errorf("status: base URL %q must be an absolute http(s) URL without query or fragment", c.BaseURL)
+	if err := checkBaseURL(c.BaseURL); err != nil {
+		return err
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	if !prefixRE.MatchString(c.Prefix) {
@@ -71,8 +73,42 @@ func (c *RegistryConfig) check() error {
 	if c.TTL == 0 {
 		c.TTL = DefaultTTL
 	}
-	if c.Validity < time.Minute || c.Validity > MaxValidity || c.TTL < time.Second || c.TTL > c.Validity {
-		return fmt.Errorf("status: validity must be 1m..%s and ttl 1s..validity", MaxValidity)
+	if c.Validity < time.Minute || c.Validity > MaxValidity {
+		return fmt.Errorf("status: validity %s must be 1m..%s", c.Validity, MaxValidity)
+	}
+	if c.TTL < time.Second || c.TTL > c.Validity {
+		return fmt.Errorf("status: ttl %s must be 1s..validity (%s)", c.TTL, c.Validity)
+	}
+	return nil
+}
+
+// checkBaseURL refuses a base URL whose list URLs a verifier would refuse
+// (parseHTTPURL): the configuration is set once, so a URL accepted here and
+// refused there would make every credential the issuer signs unusable.
+func checkBaseURL(s string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("status: base URL %.80q %s; want an absolute http(s) URL without user information, query or fragment", s, why)
+	}
+	if s == "" || len(s) > MaxBaseURLBytes {
+		return bad("must be 1..256 bytes long (every entry repeats it)")
+	}
+	for i := range len(s) {
+		if s[i] <= ' ' || s[i] > '~' {
+			return bad("has a space, control or non-ASCII byte")
+		}
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return bad("is not a URL")
+	case u.Scheme != "https" && u.Scheme != "http":
+		return bad("is not http or https")
+	case u.Opaque != "" || u.Hostname() == "":
+		return bad("has no host")
+	case u.User != nil:
+		return bad("carries user information")
+	case strings.ContainsAny(s, "?#"): // also an empty query or fragment, which url.URL drops
+		return bad("has a query or fragment")
 	}
 	return nil
 }
@@ -159,15 +195,15 @@ func (r *Registry) Config() (RegistryConfig, error) {
 // each of its grants the same. It implements credentials.StatusAllocator;
 // the allocation is on disk when it returns.
 func (r *Registry) Allocate(credentialID string, grantIDs []string) (Allocation, error) {
-	if credentialID == "" || len(credentialID) > 512 || len(grantIDs) > MaxEntries/2-1 {
-		return Allocation{}, fmt.Errorf("status: allocate: bad credential id or too many grants")
+	if err := checkAllocation(credentialID, grantIDs); err != nil {
+		return Allocation{}, fmt.Errorf("status: allocate: %w", err)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var a Allocation
 	err := r.db.Update(func(txn *badger.Txn) error {
 		if _, err := txn.Get(key("cred/" + credentialID)); err == nil {
-			return fmt.Errorf("status: credential %s already has entries", credentialID)
+			return fmt.Errorf("credential %s already has entries", credentialID)
 		}
 		var c RegistryConfig
 		if err := getJSON(txn, key("config"), &c); err != nil {
@@ -200,6 +236,26 @@ func (r *Registry) Allocate(credentialID string, grantIDs []string) (Allocation,
 		return Allocation{}, fmt.Errorf("status: allocate: %w", err)
 	}
 	return a, nil
+}
+
+// checkAllocation refuses ids that could not be told apart later: an empty
+// grant id would be the credential itself to Revoke, and a repeated one
+// would get two entries of which Revoke sets only the first.
+func checkAllocation(credentialID string, grantIDs []string) error {
+	if credentialID == "" || len(credentialID) > 512 {
+		return fmt.Errorf("credential id must be 1..512 bytes long")
+	}
+	if len(grantIDs) > MaxEntries/2-1 {
+		return fmt.Errorf("%d grants, at most %d", len(grantIDs), MaxEntries/2-1)
+	}
+	seen := make(map[string]bool, len(grantIDs))
+	for _, g := range grantIDs {
+		if g == "" || seen[g] {
+			return fmt.Errorf("grant id %q is empty or repeated", g)
+		}
+		seen[g] = true
+	}
+	return nil
 }
 
 // allocator hands out indices of one purpose inside one transaction.

@@ -265,8 +265,9 @@ func TestAllocateRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := r.Allocate(tt.cred, tt.grants); err == nil || !strings.HasPrefix(err.Error(), "status: allocate: ") {
-				t.Fatalf("Allocate = %v, want a status: allocate error", err)
+			_, err := r.Allocate(tt.cred, tt.grants)
+			if err == nil || !strings.HasPrefix(err.Error(), "status: allocate: ") || strings.Count(err.Error(), "status:") != 1 {
+				t.Fatalf("Allocate = %v, want one status: allocate error", err)
 			}
 			if tt.cred != "urn:uuid:1" {
 				if _, err := r.Record(tt.cred); !errors.Is(err, status.ErrUnknown) {

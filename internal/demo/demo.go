@@ -4,6 +4,7 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/mandate-dev/mandate/credentials/status/statushttp"
 	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/presentation"
+	"github.com/mandate-dev/mandate/presentation/audit"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
 	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
 	"github.com/mandate-dev/mandate/wallet"
@@ -52,10 +54,12 @@ func (s Step) Outcome() string {
 	return s.Decision + " " + s.Reasons[0]
 }
 
-// Report is the demo's result.
+// Report is the demo's result: the steps, then the verifier's audit trail
+// as it stood before the last step tampered with it.
 type Report struct {
-	OK    bool   `json:"ok"`
-	Steps []Step `json:"steps"`
+	OK    bool           `json:"ok"`
+	Steps []Step         `json:"steps"`
+	Audit []audit.Record `json:"audit"`
 }
 
 // Options tune the demo for tests.
@@ -72,7 +76,11 @@ const Audience = "https://mail.example.com"
 type world struct {
 	ctx                              context.Context
 	principal, assistant, summarizer *wallet.Wallet
+	verifierID                       *wallet.Wallet // the mail service's own DID: it signs the audit log
+	store                            *badger.DB
+	verifier                         *presentation.Verifier
 	client                           *gatekeeper.Client
+	approvals                        *gatekeeper.ApprovalClient
 	rpc                              mandatev1.VerifierServiceClient
 	offset                           atomic.Int64 // the verifier's clock runs this far ahead (the "a week later" step)
 	started                          time.Time
@@ -112,15 +120,68 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return Report{}, err
 	}
 	rep := Report{OK: true}
-	for _, play := range story {
-		s := play()
+	play := func(s Step) {
 		if o.Progress != nil {
 			o.Progress(s)
 		}
 		rep.OK = rep.OK && s.OK()
 		rep.Steps = append(rep.Steps, s)
 	}
+	for _, step := range story {
+		play(step())
+	}
+	play(w.verifyAudit())
+	if rep.Audit, err = w.verifier.AuditLog().List(audit.Filter{}); err != nil {
+		return rep, err
+	}
+	play(w.tamperAudit(rep.Audit))
 	return rep, nil
+}
+
+// verifyAudit runs `mandate audit verify`'s check on the verifier's log.
+func (w *world) verifyAudit() Step {
+	s := Step{Name: "audit trail verifies (hash chain, signed checkpoints)", Agent: "auditor", Expected: "VERIFIED", Reasons: []string{}}
+	r, err := audit.Verify(w.ctx, w.store, did.KeyResolver{})
+	if err != nil {
+		s.Decision, s.Detail = "FAILED", err.Error()
+		return s
+	}
+	s.Decision, s.Detail = "VERIFIED", fmt.Sprintf("%d records, %d checkpoints", r.Records, r.Checkpoints)
+	return s
+}
+
+// tamperAudit turns the recorded DENY of "assistant sends mail" into an
+// ALLOW in the store, as an insider might, and shows verify naming it.
+func (w *world) tamperAudit(recs []audit.Record) Step {
+	s := Step{Name: "one stored audit record changed (DENY rewritten as ALLOW)", Agent: "auditor", Decision: "UNDETECTED", Reasons: []string{}}
+	var target uint64
+	for _, r := range recs {
+		if r.Action == sendMail.Action && r.Decision == "DENY" {
+			target = r.Seq
+			break
+		}
+	}
+	s.Expected = fmt.Sprintf("DETECTED record %d was altered (hash mismatch)", target)
+	err := w.store.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(audit.RecordKey(target))
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		return txn.Set(audit.RecordKey(target), bytes.Replace(b, []byte(`"decision":"DENY"`), []byte(`"decision":"ALLOW"`), 1))
+	})
+	if err != nil {
+		s.Decision, s.Detail = "ERROR", err.Error()
+		return s
+	}
+	var te *audit.TamperError
+	if _, err := audit.Verify(w.ctx, w.store, did.KeyResolver{}); errors.As(err, &te) {
+		s.Decision, s.Reasons = "DETECTED", []string{te.Problem}
+	}
+	return s
 }
 
 func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
@@ -134,7 +195,7 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 	for _, p := range []struct {
 		name string
 		w    **wallet.Wallet
-	}{{"principal", &w.principal}, {"assistant", &w.assistant}, {"summarizer", &w.summarizer}} {
+	}{{"principal", &w.principal}, {"assistant", &w.assistant}, {"summarizer", &w.summarizer}, {"verifier-id", &w.verifierID}} {
 		wl, err := wallet.Create(filepath.Join(dir, p.name), pass, wopts...)
 		if err != nil {
 			closeAll()
@@ -157,12 +218,13 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 	}
 	v, err := presentation.New(presentation.Config{
 		Audience: Audience, Resolver: did.KeyResolver{}, TrustedRoots: []string{w.principal.DID()},
-		Store: db, Now: w.now, Status: fetcher, RequireStatus: true,
+		Store: db, Now: w.now, Status: fetcher, RequireStatus: true, Signer: w.verifierID,
 	})
 	if err != nil {
 		closeAll()
 		return nil, err
 	}
+	w.store, w.verifier = db, v
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		closeAll()
@@ -179,6 +241,7 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 	closers = append(closers, func() { conn.Close() })
 	w.rpc = mandatev1.NewVerifierServiceClient(conn)
 	w.client = gatekeeper.NewClient(w.rpc, w.now)
+	w.approvals = gatekeeper.NewApprovalClient(mandatev1.NewApprovalServiceClient(conn))
 	return closeAll, nil
 }
 

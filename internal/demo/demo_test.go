@@ -17,9 +17,12 @@ func TestDemoStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"ALLOW", "DENY NOT_GRANTED", "DENY APPROVAL_REQUIRED", "DENY FORBIDDEN", "REFUSED SCOPE_ESCALATION",
+		"ALLOW", "DENY NOT_GRANTED", "NEEDS_APPROVAL APPROVAL_REQUIRED", "ALLOW", "DENY REPLAY",
+		"DENY FORBIDDEN", "REFUSED SCOPE_ESCALATION",
 		"DENY SCOPE_ESCALATION", "DENY REPLAY", "DENY AUDIENCE_MISMATCH", "DENY SIGNATURE_INVALID", "DENY EXPIRED",
+		"ALLOW", "ALLOW", "ALLOW", "DENY RATE_LIMITED",
 		"DENY REVOKED", "ALLOW", "DENY SUSPENDED", "ALLOW", "DENY STATUS_UNAVAILABLE",
+		"VERIFIED", "DETECTED record 7 was altered (hash mismatch)",
 	}
 	if len(rep.Steps) != len(want) {
 		t.Fatalf("%d steps, want %d", len(rep.Steps), len(want))

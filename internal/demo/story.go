@@ -3,6 +3,7 @@ package demo
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/mandate-dev/mandate/credentials"
@@ -20,6 +21,7 @@ var (
 	readSlack = presentation.Request{Action: "slack:read", Resource: channel, Intent: "catch up on #general"}
 	draftMail = presentation.Request{Action: "email:draft", Resource: "mailbox:alice/drafts", Intent: "draft a reply to Bob"}
 	sendMail  = presentation.Request{Action: "email:send", Resource: "mailbox:alice/outbox", Intent: "send the reply to Bob"}
+	readCal   = presentation.Request{Action: "calendar:read", Resource: "calendar:alice/work", Intent: "find a slot for the team meeting"}
 )
 
 // rootGrants is what Alice (the principal) gives her assistant; the same
@@ -36,6 +38,8 @@ func rootGrants(subject string, now time.Time) credentials.Template {
 				Constraints: credentials.Constraints{Approval: credentials.ApprovalRequired}},
 			{ID: "urn:mandate:grant:slack-read", Action: "slack:read", Resource: channel,
 				Constraints: credentials.Constraints{NotAfter: &week}},
+			{ID: "urn:mandate:grant:calendar-read", Action: "calendar:read", Resource: "calendar:alice/*",
+				Constraints: credentials.Constraints{Rate: &credentials.Rate{Count: 3, Per: "PT1H"}}},
 		},
 		Forbidden:  []credentials.Forbidden{{Action: "email:send"}, {Action: "slack:post"}},
 		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 2},
@@ -72,6 +76,7 @@ func (w *world) cast() ([]func() Step, error) {
 		return nil, err
 	}
 	var firstVP []byte // the summarizer's first presentation, replayed later
+	var approvalID, answer string
 	wider := credentials.Template{
 		Subject: w.summarizer.DID(), Purpose: "Handle all of Alice's mail",
 		Grants: []credentials.Grant{{ID: "urn:mandate:grant:email-all", Action: "email:*", Resource: "mailbox:alice/*"}},
@@ -88,7 +93,21 @@ func (w *world) cast() ([]func() Step, error) {
 		},
 		func() Step {
 			_, d, err := w.presentOwn(w.assistant, draftMail, Audience)
-			return decisionStep("assistant drafts mail", "assistant", draftMail, "DENY APPROVAL_REQUIRED", d, err)
+			approvalID = d.ApprovalID
+			return decisionStep("assistant drafts mail", "assistant", draftMail, "NEEDS_APPROVAL APPROVAL_REQUIRED", d, err)
+		},
+		func() Step {
+			var d presentation.Decision
+			var err error
+			answer, err = w.approve(approvalID)
+			if err == nil {
+				_, d, err = w.presentOwn(w.assistant, draftMail, Audience, answer)
+			}
+			return decisionStep("Alice approves; the assistant drafts again", "assistant", draftMail, "ALLOW", d, err)
+		},
+		func() Step {
+			_, d, err := w.presentOwn(w.assistant, draftMail, Audience, answer)
+			return decisionStep("same approval used again", "assistant", draftMail, "DENY REPLAY", d, err)
 		},
 		func() Step {
 			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, sendMail, Audience)
@@ -128,7 +147,34 @@ func (w *world) cast() ([]func() Step, error) {
 			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, readSlack, Audience)
 			return decisionStep("Slack grant past its notAfter (8 days later)", "assistant", readSlack, "DENY EXPIRED", d, err)
 		},
-	}, w.statusSteps(root, sumChain)...), nil
+	}, append(w.rateSteps(), w.statusSteps(root, sumChain)...)...), nil
+}
+
+// rateSteps use the calendar grant, limited to 3 uses an hour.
+func (w *world) rateSteps() []func() Step {
+	var steps []func() Step
+	for i := 1; i <= 4; i++ {
+		want, name := "ALLOW", fmt.Sprintf("assistant reads the calendar (%d of 3 an hour)", i)
+		if i == 4 {
+			want, name = "DENY RATE_LIMITED", "assistant reads the calendar a 4th time within the hour"
+		}
+		steps = append(steps, func() Step {
+			_, d, err := w.presentOwn(w.assistant, readCal, Audience)
+			return decisionStep(name, "assistant", readCal, want, d, err)
+		})
+	}
+	return steps
+}
+
+// approve is Alice answering a waiting request through the verifier's
+// ApprovalService with her wallet's key; it returns the signed approval the
+// assistant fetches and attaches.
+func (w *world) approve(id string) (string, error) {
+	if _, err := w.approvals.Answer(w.ctx, w.principal, id, true, 10*time.Minute, w.now()); err != nil {
+		return "", err
+	}
+	r, err := w.approvals.Get(w.ctx, id)
+	return r.Answer, err
 }
 
 // statusSteps take powers back through the real status server. After each
@@ -185,7 +231,7 @@ func forgedSubject(w *world, parent *credentials.Credential, t credentials.Templ
 }
 
 // presentOwn lets the agent's wallet choose its chain, as an agent would.
-func (w *world) presentOwn(agent *wallet.Wallet, req presentation.Request, aud string) ([]byte, presentation.Decision, error) {
+func (w *world) presentOwn(agent *wallet.Wallet, req presentation.Request, aud string, approval ...string) ([]byte, presentation.Decision, error) {
 	held, err := chains(agent)
 	if err != nil {
 		return nil, presentation.Decision{}, err
@@ -198,7 +244,7 @@ func (w *world) presentOwn(agent *wallet.Wallet, req presentation.Request, aud s
 	if err != nil {
 		return nil, presentation.Decision{}, err
 	}
-	d, err := w.client.Send(w.ctx, vp, req)
+	d, err := w.client.Send(w.ctx, vp, req, approval...)
 	return vp, d, err
 }
 

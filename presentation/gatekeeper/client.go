@@ -34,12 +34,17 @@ func (c *Client) Challenge(ctx context.Context) (presentation.Challenge, error) 
 	return presentation.Challenge{Nonce: r.GetNonce(), Audience: r.GetAudience(), ExpiresAt: r.GetExpiresAt().AsTime(), Formats: r.GetFormats()}, nil
 }
 
-// Send submits a presentation for req.
-func (c *Client) Send(ctx context.Context, vp []byte, req presentation.Request) (presentation.Decision, error) {
-	r, err := c.rpc.Authorize(ctx, &mandatev1.AuthorizeRequest{
+// Send submits a presentation for req, with a signed approval when one is
+// given (approval may be "").
+func (c *Client) Send(ctx context.Context, vp []byte, req presentation.Request, approval ...string) (presentation.Decision, error) {
+	in := &mandatev1.AuthorizeRequest{
 		Presentation: vp, Format: presentation.FormatLDP,
 		Request: &mandatev1.Request{Action: req.Action, Resource: req.Resource, Intent: req.Intent, Context: req.Context},
-	})
+	}
+	if len(approval) > 0 {
+		in.Approval = approval[0]
+	}
+	r, err := c.rpc.Authorize(ctx, in)
 	if err != nil {
 		return presentation.Decision{Outcome: presentation.Deny}, fmt.Errorf("gatekeeper: authorize: %w", err)
 	}
@@ -48,7 +53,7 @@ func (c *Client) Send(ctx context.Context, vp []byte, req presentation.Request) 
 
 // Authorize does the whole exchange for one request: challenge, choose the
 // holder's chain that covers req, present, decide.
-func (c *Client) Authorize(ctx context.Context, holder credentials.Signer, chains [][]*credentials.Credential, req presentation.Request) (presentation.Decision, error) {
+func (c *Client) Authorize(ctx context.Context, holder credentials.Signer, chains [][]*credentials.Credential, req presentation.Request, approval ...string) (presentation.Decision, error) {
 	chain, err := presentation.Select(chains, holder.DID(), req.Action, req.Resource, c.now())
 	if err != nil {
 		return presentation.Decision{Outcome: presentation.Deny}, err
@@ -61,5 +66,5 @@ func (c *Client) Authorize(ctx context.Context, holder credentials.Signer, chain
 	if err != nil {
 		return presentation.Decision{Outcome: presentation.Deny}, err
 	}
-	return c.Send(ctx, vp, req)
+	return c.Send(ctx, vp, req, approval...)
 }

@@ -36,6 +36,7 @@ func dial(t *testing.T) *grpc.ClientConn {
 	t.Cleanup(func() { db.Close() })
 	v, err := presentation.New(presentation.Config{
 		Audience: "https://svc.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()}, Store: db,
+		Signer: testkeys.New("verifier"),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -36,9 +36,11 @@ func NewGRPCServer(v *presentation.Verifier, opts ...grpc.ServerOption) *grpc.Se
 	opts = append([]grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageBytes)}, opts...)
 	s := grpc.NewServer(opts...)
 	mandatev1.RegisterVerifierServiceServer(s, NewServer(v))
+	mandatev1.RegisterApprovalServiceServer(s, NewApprovalServer(v))
 	h := health.NewServer()
 	h.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	h.SetServingStatus(mandatev1.VerifierService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	h.SetServingStatus(mandatev1.ApprovalService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	healthpb.RegisterHealthServer(s, h)
 	return s
 }
@@ -60,7 +62,11 @@ func (s *Server) Authorize(ctx context.Context, in *mandatev1.AuthorizeRequest) 
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return ToProto(s.v.Authorize(ctx, in.GetPresentation(), req)), nil
+	var opts []presentation.AuthorizeOption
+	if a := in.GetApproval(); a != "" {
+		opts = append(opts, presentation.WithApproval(a))
+	}
+	return ToProto(s.v.Authorize(ctx, in.GetPresentation(), req, opts...)), nil
 }
 
 func fromProto(in *mandatev1.AuthorizeRequest) (presentation.Request, error) {
@@ -80,7 +86,10 @@ func fromProto(in *mandatev1.AuthorizeRequest) (presentation.Request, error) {
 func ToProto(d presentation.Decision) *mandatev1.AuthorizeResponse {
 	out := &mandatev1.AuthorizeResponse{
 		Decision: mandatev1.Decision_DECISION_DENY, Message: d.Message, Principal: d.Principal,
-		Actor: d.Actor, Chain: d.Chain, GrantId: d.Grant, AuditId: d.AuditID,
+		Actor: d.Actor, Chain: d.Chain, GrantId: d.Grant, AuditId: d.AuditID, ApprovalId: d.ApprovalID,
+	}
+	if !d.RetryAt.IsZero() {
+		out.RetryAt = timestamppb.New(d.RetryAt)
 	}
 	switch d.Outcome {
 	case presentation.Allow:
@@ -99,7 +108,10 @@ func ToProto(d presentation.Decision) *mandatev1.AuthorizeResponse {
 func FromProto(r *mandatev1.AuthorizeResponse) presentation.Decision {
 	d := presentation.Decision{
 		Outcome: presentation.Deny, Message: r.GetMessage(), Principal: r.GetPrincipal(),
-		Actor: r.GetActor(), Chain: r.GetChain(), Grant: r.GetGrantId(), AuditID: r.GetAuditId(),
+		Actor: r.GetActor(), Chain: r.GetChain(), Grant: r.GetGrantId(), AuditID: r.GetAuditId(), ApprovalID: r.GetApprovalId(),
+	}
+	if r.GetRetryAt() != nil {
+		d.RetryAt = r.GetRetryAt().AsTime()
 	}
 	for _, s := range r.GetReasons() {
 		d.Reasons = append(d.Reasons, presentation.Reason(s))
@@ -116,8 +128,12 @@ func FromProto(r *mandatev1.AuthorizeResponse) presentation.Decision {
 // toStatus is the one place where errors become gRPC codes.
 func toStatus(err error) error {
 	switch {
-	case errors.Is(err, errInput):
+	case errors.Is(err, errInput), errors.Is(err, presentation.ErrAnswerInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, presentation.ErrApprovalNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, presentation.ErrApprovalClosed):
+		return status.Error(codes.FailedPrecondition, err.Error())
 	case errors.Is(err, context.Canceled):
 		return status.Error(codes.Canceled, "canceled")
 	case errors.Is(err, context.DeadlineExceeded):

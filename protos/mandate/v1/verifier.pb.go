@@ -284,7 +284,10 @@ type AuthorizeRequest struct {
 	// Format of presentation; must be one of ChallengeResponse.formats.
 	Format string `protobuf:"bytes,2,opt,name=format,proto3" json:"format,omitempty"`
 	// The operation to decide.
-	Request       *Request `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	Request *Request `protobuf:"bytes,3,opt,name=request,proto3" json:"request,omitempty"`
+	// A signed approval (compact JWS from ApprovalService.Get) for a grant that
+	// requires one; bound to this request and this agent, single-use.
+	Approval      string `protobuf:"bytes,4,opt,name=approval,proto3" json:"approval,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -340,6 +343,13 @@ func (x *AuthorizeRequest) GetRequest() *Request {
 	return nil
 }
 
+func (x *AuthorizeRequest) GetApproval() string {
+	if x != nil {
+		return x.Approval
+	}
+	return ""
+}
+
 // AuthorizeResponse is the structured result of Authorize, recorded for audit
 // so that liability can be traced to the principal and the acting agent.
 type AuthorizeResponse struct {
@@ -359,7 +369,13 @@ type AuthorizeResponse struct {
 	// Id of the grant that covered the request (empty when none did).
 	GrantId string `protobuf:"bytes,7,opt,name=grant_id,json=grantId,proto3" json:"grant_id,omitempty"`
 	// Id of the audit record written for this decision.
-	AuditId       string `protobuf:"bytes,8,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	AuditId string `protobuf:"bytes,8,opt,name=audit_id,json=auditId,proto3" json:"audit_id,omitempty"`
+	// With DECISION_NEEDS_APPROVAL: the id of the approval request to answer
+	// (ApprovalService) and then to fetch the signed approval from.
+	ApprovalId string `protobuf:"bytes,9,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
+	// With a usage limit reached: when the limit's window frees (unset when it
+	// never does, e.g. maxUses).
+	RetryAt       *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=retry_at,json=retryAt,proto3" json:"retry_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -450,6 +466,20 @@ func (x *AuthorizeResponse) GetAuditId() string {
 	return ""
 }
 
+func (x *AuthorizeResponse) GetApprovalId() string {
+	if x != nil {
+		return x.ApprovalId
+	}
+	return ""
+}
+
+func (x *AuthorizeResponse) GetRetryAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetryAt
+	}
+	return nil
+}
+
 var File_mandate_v1_verifier_proto protoreflect.FileDescriptor
 
 const file_mandate_v1_verifier_proto_rawDesc = "" +
@@ -470,11 +500,12 @@ const file_mandate_v1_verifier_proto_rawDesc = "" +
 	"\acontext\x18\x04 \x03(\v2 .mandate.v1.Request.ContextEntryR\acontext\x1a:\n" +
 	"\fContextEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"}\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x99\x01\n" +
 	"\x10AuthorizeRequest\x12\"\n" +
 	"\fpresentation\x18\x01 \x01(\fR\fpresentation\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12-\n" +
-	"\arequest\x18\x03 \x01(\v2\x13.mandate.v1.RequestR\arequest\"\xf9\x01\n" +
+	"\arequest\x18\x03 \x01(\v2\x13.mandate.v1.RequestR\arequest\x12\x1a\n" +
+	"\bapproval\x18\x04 \x01(\tR\bapproval\"\xd1\x02\n" +
 	"\x11AuthorizeResponse\x120\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x14.mandate.v1.DecisionR\bdecision\x12\x18\n" +
 	"\areasons\x18\x02 \x03(\tR\areasons\x12\x18\n" +
@@ -483,7 +514,11 @@ const file_mandate_v1_verifier_proto_rawDesc = "" +
 	"\x05actor\x18\x05 \x01(\tR\x05actor\x12\x14\n" +
 	"\x05chain\x18\x06 \x03(\tR\x05chain\x12\x19\n" +
 	"\bgrant_id\x18\a \x01(\tR\agrantId\x12\x19\n" +
-	"\baudit_id\x18\b \x01(\tR\aauditId*h\n" +
+	"\baudit_id\x18\b \x01(\tR\aauditId\x12\x1f\n" +
+	"\vapproval_id\x18\t \x01(\tR\n" +
+	"approvalId\x125\n" +
+	"\bretry_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\aretryAt*h\n" +
 	"\bDecision\x12\x18\n" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x11\n" +
@@ -522,15 +557,16 @@ var file_mandate_v1_verifier_proto_depIdxs = []int32{
 	6, // 1: mandate.v1.Request.context:type_name -> mandate.v1.Request.ContextEntry
 	3, // 2: mandate.v1.AuthorizeRequest.request:type_name -> mandate.v1.Request
 	0, // 3: mandate.v1.AuthorizeResponse.decision:type_name -> mandate.v1.Decision
-	1, // 4: mandate.v1.VerifierService.Challenge:input_type -> mandate.v1.ChallengeRequest
-	4, // 5: mandate.v1.VerifierService.Authorize:input_type -> mandate.v1.AuthorizeRequest
-	2, // 6: mandate.v1.VerifierService.Challenge:output_type -> mandate.v1.ChallengeResponse
-	5, // 7: mandate.v1.VerifierService.Authorize:output_type -> mandate.v1.AuthorizeResponse
-	6, // [6:8] is the sub-list for method output_type
-	4, // [4:6] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	7, // 4: mandate.v1.AuthorizeResponse.retry_at:type_name -> google.protobuf.Timestamp
+	1, // 5: mandate.v1.VerifierService.Challenge:input_type -> mandate.v1.ChallengeRequest
+	4, // 6: mandate.v1.VerifierService.Authorize:input_type -> mandate.v1.AuthorizeRequest
+	2, // 7: mandate.v1.VerifierService.Challenge:output_type -> mandate.v1.ChallengeResponse
+	5, // 8: mandate.v1.VerifierService.Authorize:output_type -> mandate.v1.AuthorizeResponse
+	7, // [7:9] is the sub-list for method output_type
+	5, // [5:7] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	5, // [5:5] is the sub-list for extension extendee
+	0, // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_mandate_v1_verifier_proto_init() }
