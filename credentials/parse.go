@@ -88,6 +88,9 @@ func parse(m map[string]any) (*Credential, error) {
 		if err != nil {
 			return nil, fmt.Errorf("expirationDate: %w", err)
 		}
+		if !t.After(c.IssuanceDate) {
+			return nil, fmt.Errorf("expirationDate must be after issuanceDate")
+		}
 		c.ExpirationDate = &t
 	}
 	if st, present := m["credentialStatus"]; present {

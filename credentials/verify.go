@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/internal/aries"
 )
 
 // Verifier checks single PoA credentials: shape, strict JSON-LD, and the
@@ -51,6 +52,9 @@ func (v *Verifier) VerifyMap(ctx context.Context, m map[string]any) (*Credential
 	if err != nil {
 		if errors.Is(err, ErrUnsupportedDIDMethod) {
 			return nil, err
+		}
+		if errors.Is(err, aries.ErrProofShape) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, c.ID, err)
 		}
 		return nil, fmt.Errorf("%w: %s: %w", ErrSignature, c.ID, err)
 	}

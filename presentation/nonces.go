@@ -65,7 +65,7 @@ func (s *NonceStore) Issue(audience string, now, expires time.Time) (string, err
 // is atomic: of two concurrent consumers, exactly one succeeds.
 func (s *NonceStore) Consume(nonce string, now time.Time) (string, error) {
 	if nonce == "" || len(nonce) > 128 {
-		return "", ErrChallengeUnknown
+		return "", fmt.Errorf("%w: the challenge is %d bytes, want 1..128", ErrChallengeUnknown, len(nonce))
 	}
 	var aud string
 	for attempt := 0; attempt < 3; attempt++ {

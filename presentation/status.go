@@ -19,10 +19,11 @@ type StatusSource interface {
 	Get(ctx context.Context, url string) (*status.ListCredential, error)
 }
 
-// MaxStatusLists bounds the distinct status lists one decision may fetch:
-// every URL is named by a credential, and a delegating agent chooses its
-// children's.
-const MaxStatusLists = 8
+// DefaultMaxStatusLists bounds the distinct status lists one decision may
+// fetch (Config.MaxStatusLists): every URL is named by a credential, and a
+// delegating agent chooses its children's. A Mandate issuer's entries sit
+// in two lists (four across a list rollover), so 9 links stay under it.
+const DefaultMaxStatusLists = 4 * credentials.MaxChainLinks
 
 // checkStatus checks every status entry that bears on the request: each
 // link's own entries (so a revoked or suspended parent denies every child
@@ -175,8 +176,8 @@ func (sc *statusCheck) list(ctx context.Context, url string) (*status.ListCreden
 	if sc.v.cfg.Status == nil {
 		return nil, deny(ReasonStatusUnavailable, "no status source is configured, and %s is needed", url)
 	}
-	if len(sc.lists) >= MaxStatusLists {
-		return nil, deny(ReasonStatusInvalid, "the chain names more than %d status lists", MaxStatusLists)
+	if max := sc.v.cfg.MaxStatusLists; len(sc.lists) >= max {
+		return nil, deny(ReasonStatusInvalid, "the chain names more than %d status lists", max)
 	}
 	lc, err := sc.v.cfg.Status.Get(ctx, url)
 	switch {

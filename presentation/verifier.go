@@ -3,6 +3,7 @@ package presentation
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -51,6 +52,9 @@ type Config struct {
 	// RequireStatus denies a credential that carries no revocation entry
 	// (it could never be taken back).
 	RequireStatus bool
+	// MaxStatusLists bounds the status lists one decision fetches
+	// (0: DefaultMaxStatusLists).
+	MaxStatusLists int
 	// Signer is the verifier's own DID key: it names who answered in every
 	// audit record and signs the audit log's checkpoints. Required.
 	Signer credentials.Signer
@@ -123,6 +127,9 @@ func New(cfg Config) (*Verifier, error) {
 	}
 	if cfg.ApprovalTTL == 0 {
 		cfg.ApprovalTTL = DefaultApprovalTTL
+	}
+	if cfg.MaxStatusLists <= 0 {
+		cfg.MaxStatusLists = DefaultMaxStatusLists
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -329,6 +336,9 @@ func (v *Verifier) checkSignatures(ctx context.Context, vp *parsedVP, st *state)
 	if err != nil {
 		if errors.Is(err, did.ErrMethodNotSupported) {
 			return deny(ReasonUnsupportedDIDMethod, "holder: %w", err)
+		}
+		if errors.Is(err, aries.ErrProofShape) {
+			return deny(ReasonMalformed, "holder proof: %w", err)
 		}
 		return deny(ReasonSignatureInvalid, "holder proof: %w", err)
 	}
@@ -562,6 +572,11 @@ func parseVP(data []byte) (*parsedVP, error) {
 		m, ok := e.(map[string]any)
 		if !ok {
 			return nil, deny(ReasonMalformed, "credential %d is not an object", i)
+		}
+		// A credential is held to its own limit inside a presentation too,
+		// as if it had been sent alone (measured compactly re-encoded).
+		if b, err := json.Marshal(m); err != nil || len(b) > credentials.MaxCredentialBytes {
+			return nil, deny(ReasonMalformed, "credential %d is %d bytes, limit %d", i, len(b), credentials.MaxCredentialBytes)
 		}
 		vp.creds = append(vp.creds, m)
 	}

@@ -29,6 +29,20 @@ const ed25519KeyType = "Ed25519VerificationKey2020"
 // is not embedded. Contexts are never fetched from the network.
 var ErrUnknownContext = errors.New("aries: JSON-LD context is not embedded")
 
+// ErrProofShape marks a proof object that is not one Mandate signs: a wrong
+// type, a missing field, or a member the signature would not cover.
+var ErrProofShape = errors.New("aries: malformed proof")
+
+// proofMembers are the members of an Ed25519Signature2020 proof that the
+// signature covers (proofValue is the signature). The suite's context
+// defines more terms (expires, nonce, ...), which aries leaves out of the
+// signed proof options: accepting them would let anyone on the path add
+// unsigned statements to a signed document, so they are refused.
+var proofMembers = map[string]bool{
+	"type": true, "created": true, "verificationMethod": true, "proofPurpose": true,
+	"proofValue": true, "challenge": true, "domain": true,
+}
+
 // LD signs and verifies JSON-LD documents with Ed25519Signature2020 proofs,
 // resolving contexts only from the embedded set it was built with.
 type LD struct {
@@ -126,7 +140,7 @@ func readProof(doc map[string]any) (ProofOptions, error) {
 	}
 	p, ok := raw.(map[string]any)
 	if !ok {
-		return ProofOptions{}, errors.New("aries: proof is not an object")
+		return ProofOptions{}, fmt.Errorf("%w: proof is not an object", ErrProofShape)
 	}
 	str := func(k string) string { s, _ := p[k].(string); return s }
 	if t := str("type"); t != ProofType {
@@ -145,6 +159,14 @@ func readProof(doc map[string]any) (ProofOptions, error) {
 	}
 	if opts.VerificationMethod == "" || str("proofValue") == "" {
 		return ProofOptions{}, errors.New("aries: proof lacks verificationMethod or proofValue")
+	}
+	for k, v := range p {
+		if !proofMembers[k] {
+			return ProofOptions{}, fmt.Errorf("%w: proof member %q is not covered by the signature", ErrProofShape, k)
+		}
+		if _, isString := v.(string); !isString {
+			return ProofOptions{}, fmt.Errorf("%w: proof member %q is not a string", ErrProofShape, k)
+		}
 	}
 	return opts, nil
 }

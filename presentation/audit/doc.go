@@ -28,12 +28,19 @@
 //
 // Every CheckpointEvery records (and whenever Log.Checkpoint is called) the
 // log signs its head, {seq, hash, time, verifier}, as a compact JWS (EdDSA,
-// kid = the verifier's verification method, typ = CheckpointType). Exported
-// checkpoints let a third party pin the log: a rewrite of the records before
-// a checkpoint is detected even if every hash was recomputed, because the
-// rewriter cannot sign. Records after the last checkpoint are protected by
-// the chain and the head only; a rewrite of the whole store by someone who
-// holds another key is told apart only by who signed (Report.Signers).
+// kid = the verifier's verification method, typ = CheckpointType).
+//
+// One key answers for a log: every record names the signer's DID as its
+// Verifier, and Verify holds every record and checkpoint to the DID that
+// record 1 names. A rewrite of the records before a checkpoint is detected
+// even if every hash was recomputed, because the rewriter cannot sign.
+// Records after the last checkpoint are protected by the chain and the head
+// only. A rewrite of the whole store under another key is told apart only by
+// who signed: Report.Signers, to be compared with the verifier's known DID
+// or with checkpoints exported earlier (Reader.ExportCheckpoints).
+//
+// Reader reads the log without a key (Get, List, Export, Head); a Log is a
+// Reader that can also append.
 //
 // # Verifying
 //

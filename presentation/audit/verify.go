@@ -129,6 +129,9 @@ func (w *walker) record(seq uint64, v []byte) error {
 		if err != nil {
 			return err
 		}
+		if c.Hash != r.Hash && w.lastCP+1 == seq {
+			return tampered("record %d was rewritten (checkpoint %d does not match it)", seq, seq)
+		}
 		if c.Hash != r.Hash {
 			return tampered("records %d to %d were rewritten (checkpoint %d does not match record %d)", w.lastCP+1, seq, seq, seq)
 		}
@@ -149,6 +152,9 @@ func checkRecord(seq uint64, v []byte) (Record, error) {
 	}
 	if h != r.Hash {
 		return Record{}, tampered("record %d was altered (hash mismatch)", seq)
+	}
+	if r.Verifier == "" {
+		return Record{}, tampered("record %d was altered (it names no verifier)", seq)
 	}
 	// The hash covers the decoded record; requiring the canonical bytes
 	// means no byte of the stored value can change unnoticed either.

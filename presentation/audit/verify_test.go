@@ -232,6 +232,10 @@ func TestTamper(t *testing.T) {
 			h := rewrite(t, db, 7, 12, func(m map[string]any) { m["decision"] = "ALLOW"; m["verifier"] = M })
 			set(t, db, cpKey(10), jws(cpHeader("EdDSA", mallory.VerificationMethod()), cpPayload(10, h[10], M), ed25519Sign(mallory)))
 		}, fmt.Sprintf("record 7 was altered (verifier %s is not the log's verifier %s)", M, V)},
+		{"a record naming no verifier", func(t *testing.T, db *badger.DB, _ []audit.Record) {
+			v, _ := rehash(t, get(t, db, recKey(1)), func(m map[string]any) { m["verifier"] = "" })
+			set(t, db, recKey(1), v)
+		}, "record 1 was altered (it names no verifier)"},
 		{"malformed value", func(t *testing.T, db *badger.DB, _ []audit.Record) {
 			set(t, db, recKey(7), []byte(`{"seq":7`))
 		}, "record 7 was altered (malformed: unexpected EOF)"},
@@ -368,5 +372,15 @@ func TestVerifyRefusesNoResolver(t *testing.T) {
 	db := openDB(t, t.TempDir())
 	if _, err := audit.Verify(context.Background(), db, nil); err == nil || err.Error() != "audit: verify needs a store and a DID resolver" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestTamperRightAfterCheckpoint(t *testing.T) {
+	db := openDB(t, t.TempDir())
+	appendN(t, db, newLog(t, db, 1), 3)
+	rewrite(t, db, 3, 3, func(m map[string]any) { m["decision"] = "DENY" })
+	_, err := audit.Verify(context.Background(), db, did.KeyResolver{})
+	if want := "audit: log tampered: record 3 was rewritten (checkpoint 3 does not match it)"; err == nil || err.Error() != want {
+		t.Fatalf("got %v, want %s", err, want)
 	}
 }
