@@ -28,14 +28,26 @@ func (v Verdict) String() string {
 	}
 }
 
-// Request is what a checker sees.
+// Request is what a checker sees: the concrete request, the agent's stated
+// reason, and what the chain says the power is for.
 type Request struct {
-	Action   string
-	Resource string
-	Intent   string            // the agent's stated reason
-	Context  map[string]string // structured request context
-	Purposes []string          // declared purpose of every link, root first
-	Grant    string            // the matched grant id
+	Action    string
+	Resource  string
+	Intent    string            // the agent's stated reason (free text, untrusted)
+	Context   map[string]string // structured request context
+	Purposes  []string          // declared purpose of every link, root first
+	Grant     Grant             // the leaf grant that covers the request
+	Principal string            // the root principal's DID
+	Actor     string            // the presenting agent's DID
+	Chain     []string          // credential ids, root first
+}
+
+// Grant is the part of a PoA grant a checker may look at.
+type Grant struct {
+	ID         string
+	Action     string
+	Resource   string
+	Conditions []string // CEL conditions of the grant (kept by every child)
 }
 
 // Answer is one checker's verdict.
