@@ -40,6 +40,7 @@ type Request struct {
 	Principal string            // the root principal's DID
 	Actor     string            // the presenting agent's DID
 	Chain     []string          // credential ids, root first
+	Time      time.Time         // when the verifier decides (its clock)
 }
 
 // Grant is the part of a PoA grant a checker may look at.
