@@ -19,7 +19,7 @@ func request() intent.Request {
 		Purposes:  []string{"Pay approved supplier invoices"},
 		Grant:     intent.Grant{ID: "urn:mandate:grant:pay", Action: "invoice:pay", Resource: "erp:acme/invoices/*"},
 		Principal: "did:key:zAcme", Actor: "did:key:zAgent", Chain: []string{"urn:uuid:1"},
-		Time:      time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC),
+		Time: time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC),
 	}
 }
 
