@@ -60,5 +60,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newRevokeCmds(io)...)
 	root.AddCommand(newAnswerCmds(io)...)
 	root.AddCommand(newApprovalsCmd(io), newAuditCmd(io))
+	root.AddCommand(newBenchCmd(io))
 	return root
 }

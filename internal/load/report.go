@@ -175,7 +175,7 @@ func (r Report) WriteText(w io.Writer) error {
 	if m := r.Memory; m != nil {
 		p.f("server     pid %d: RSS start %s, middle %s, end %s; peak (VmHWM) %s\n", m.PID, mib(m.Start), mib(m.Middle), mib(m.End), mib(m.Peak))
 		for _, s := range spread(m.Samples, 10) {
-			p.f("  t=%-8s RSS %s  HWM %s\n", s.At.Round(time.Second), mib(s.RSS), mib(s.HWM))
+			p.f("  t=%-8s RSS %s  HWM %s\n", s.At.Round(100*time.Millisecond), mib(s.RSS), mib(s.HWM))
 		}
 	}
 	if r.Interrupted {
