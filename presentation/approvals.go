@@ -23,6 +23,7 @@ import (
 type needsApproval struct {
 	id      string
 	message string
+	reasons []Reason // APPROVAL_REQUIRED, INTENT_UNCERTAIN or both
 }
 
 func (n *needsApproval) Error() string { return "approval required: " + n.message }
@@ -81,9 +82,9 @@ func (v *Verifier) awaitApproval(st *state, g credentials.Grant, digest string) 
 	if err == nil && existing.Grant == g.ID {
 		switch existing.stateAt(st.now) {
 		case ApprovalPending:
-			return &needsApproval{id: existing.ID, message: "waiting for an approver to answer request " + existing.ID}
+			return &needsApproval{id: existing.ID, reasons: approvalReasons(st, g), message: "waiting for an approver to answer request " + existing.ID}
 		case ApprovalApproved:
-			return &needsApproval{id: existing.ID, message: "request " + existing.ID + " is approved: present again with the signed approval attached"}
+			return &needsApproval{id: existing.ID, reasons: approvalReasons(st, g), message: "request " + existing.ID + " is approved: present again with the signed approval attached"}
 		case ApprovalDenied:
 			return deny(ReasonApprovalDenied, "%s refused request %s", existing.Approver, existing.ID)
 		}
@@ -99,7 +100,24 @@ func (v *Verifier) awaitApproval(st *state, g credentials.Grant, digest string) 
 		Grant: g.ID, Request: st.req, RequestDigest: digest, Audience: v.cfg.Audience,
 		Created: st.now.UTC(), Expires: st.now.Add(v.cfg.ApprovalTTL).UTC(),
 	}
-	return &needsApproval{id: id, message: fmt.Sprintf("grant %s requires approval: request %s waits for %v", g.ID, id, st.newApproval.Approvers)}
+	why := fmt.Sprintf("grant %s requires approval", g.ID)
+	if !g.ApprovalRequired() {
+		why = "intent uncertain (" + st.escalated + ")"
+	}
+	return &needsApproval{id: id, reasons: approvalReasons(st, g), message: fmt.Sprintf("%s: request %s waits for %v", why, id, st.newApproval.Approvers)}
+}
+
+// approvalReasons says why a human is asked: the grant, the intent
+// checkers, or both.
+func approvalReasons(st *state, g credentials.Grant) []Reason {
+	var rs []Reason
+	if g.ApprovalRequired() {
+		rs = append(rs, ReasonApprovalRequired)
+	}
+	if st.escalated != "" {
+		rs = append(rs, ReasonIntentUncertain)
+	}
+	return rs
 }
 
 // answerID reads the request id an answer names, before anything about the

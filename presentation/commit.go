@@ -128,6 +128,9 @@ func (v *Verifier) record(st *state, d *Decision) audit.Record {
 	for _, reason := range d.Reasons {
 		r.Reasons = append(r.Reasons, string(reason))
 	}
+	for _, c := range d.Checks {
+		r.Checkers = append(r.Checkers, audit.CheckerVerdict{Name: c.Checker, Verdict: c.Verdict, Reason: c.Reason, Confidence: c.Confidence})
+	}
 	if st.useApproval != nil && d.Outcome == Allow {
 		r.ApprovalID, r.Approver = st.useApproval.ID, st.approver
 	}

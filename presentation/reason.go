@@ -41,6 +41,10 @@ const (
 	ReasonApprovalDenied        Reason = "APPROVAL_DENIED"        // an approver refused this request
 	ReasonApprovalInvalid       Reason = "APPROVAL_INVALID"       // the attached approval is not signed by an approver or is bound to something else
 	ReasonApprovalExpired       Reason = "APPROVAL_EXPIRED"       // the attached approval is past its expiry
+	ReasonConditionFailed       Reason = "CONDITION_FAILED"       // a CEL condition of the grant (or an ancestor's) is false or cannot be evaluated
+	ReasonIntentMismatch        Reason = "INTENT_MISMATCH"        // an intent checker found the request outside the declared purpose
+	ReasonIntentUncertain       Reason = "INTENT_UNCERTAIN"       // an intent checker could not tell; a human must approve (NEEDS_APPROVAL)
+	ReasonIntentCheckFailed     Reason = "INTENT_CHECK_FAILED"    // an intent checker failed or did not answer in time; fail closed
 	ReasonInternalError         Reason = "INTERNAL_ERROR"         // the verifier failed; fail closed
 )
 
@@ -79,6 +83,8 @@ type Decision struct {
 	ApprovalID string
 	// RetryAt is when a usage limit's window frees (RATE_LIMITED, AMOUNT_EXCEEDED); zero when it never does.
 	RetryAt time.Time
+	// Checks are the intent checkers' verdicts, in the order they were asked.
+	Checks []CheckerVerdict
 }
 
 // Allowed reports whether the request may proceed.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/intent/cel"
 	"github.com/mandate-dev/mandate/internal/aries"
 	"github.com/mandate-dev/mandate/internal/strictjson"
 	"github.com/mandate-dev/mandate/presentation/audit"
@@ -67,6 +68,10 @@ type Config struct {
 	// Store keeps nonces, usage counters, approval requests and the audit
 	// log. Required.
 	Store *badger.DB
+	// Intent is the intent stage: which checkers judge each request
+	// against the chain's declared purposes. No checkers: the stage is not
+	// run (grant conditions are still enforced).
+	Intent IntentPolicy
 	// ChallengeTTL is how long a nonce is valid (default 2 minutes).
 	ChallengeTTL time.Duration
 	Now          func() time.Time // nil: time.Now
@@ -96,6 +101,9 @@ func (c Config) Validate() error {
 	case c.ChallengeTTL < 0 || c.ChallengeTTL > MaxChallengeTTL:
 		return fmt.Errorf("presentation: config: ChallengeTTL must be 0..%s", MaxChallengeTTL)
 	}
+	if err := c.Intent.validate(); err != nil {
+		return err
+	}
 	for _, r := range c.TrustedRoots {
 		if !strings.HasPrefix(r, "did:") {
 			return fmt.Errorf("presentation: config: trusted root %q is not a DID", r)
@@ -110,6 +118,7 @@ type Verifier struct {
 	creds  *credentials.Verifier
 	nonces *NonceStore
 	audit  *audit.Log
+	conds  *cel.Engine
 	log    *slog.Logger
 	// commitMu serialises the last step of every decision: counters, an
 	// approval's single use and the audit record, in one transaction.
@@ -146,7 +155,14 @@ func New(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{cfg: cfg, creds: cv, nonces: NewNonceStore(cfg.Store, cfg.Rand), audit: al, log: log}, nil
+	conds, err := cel.NewEngine(cel.EngineOptions{})
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Intent.Timeout == 0 {
+		cfg.Intent.Timeout = DefaultIntentTimeout
+	}
+	return &Verifier{cfg: cfg, creds: cv, nonces: NewNonceStore(cfg.Store, cfg.Rand), audit: al, conds: conds, log: log}, nil
 }
 
 // Audience returns the verifier's audience.
@@ -199,7 +215,7 @@ func (v *Verifier) Authorize(ctx context.Context, presentation []byte, req Reque
 		o(st)
 	}
 	err := v.run(ctx, presentation, st)
-	d.Principal, d.Actor, d.Chain, d.Grant = st.principal(), st.holder, st.ids(), st.grant
+	d.Principal, d.Actor, d.Chain, d.Grant, d.Checks = st.principal(), st.holder, st.ids(), st.grant, st.checks
 	d.applyError(err)
 	v.commit(st, &d)
 	v.log.Info("decision", "outcome", d.Outcome.String(), "reasons", d.Reasons, "actor", d.Actor,
@@ -216,7 +232,7 @@ func (d *Decision) applyError(err error) {
 	case err == nil:
 		d.Outcome, d.Reasons, d.Message = Allow, nil, ""
 	case errors.As(err, &na):
-		d.Outcome, d.Reasons, d.Message, d.ApprovalID = NeedsApproval, []Reason{ReasonApprovalRequired}, na.message, na.id
+		d.Outcome, d.Reasons, d.Message, d.ApprovalID = NeedsApproval, slices.Clone(na.reasons), na.message, na.id
 	case errors.As(err, &ex):
 		d.Outcome, d.Reasons, d.Message, d.RetryAt = Deny, []Reason{Reason(ex.Reason)}, ex.Error(), ex.RetryAt
 	case errors.As(err, &dn):
@@ -243,6 +259,9 @@ type state struct {
 	useApproval *ApprovalRequest
 	approver    string
 	newApproval *ApprovalRequest
+	// checks are the intent checkers' verdicts; escalated why they want a human.
+	checks    []CheckerVerdict
+	escalated string
 }
 
 func (s *state) principal() string {
@@ -299,13 +318,16 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 		return err
 	}
 	st.grant = g.ID
-	if err := checkConstraints(g); err != nil {
+	if err := v.checkConditions(ctx, st, g, links); err != nil {
 		return err
 	}
 	if err := v.checkLimits(st, links); err != nil {
 		return err
 	}
-	if g.ApprovalRequired() {
+	if err := v.checkIntent(ctx, st, g); err != nil {
+		return err
+	}
+	if g.ApprovalRequired() || st.escalated != "" {
 		return v.checkApproval(ctx, st, g)
 	}
 	return nil
@@ -443,8 +465,6 @@ func matchGrants(leaf *credentials.Credential, req Request, now time.Time) ([]cr
 	return candidates, nil
 }
 
-// burden orders candidate grants: one without limits spends no budget, one
-// without approval asks no human, one without conditions is not denied for them.
 // grantWindow denies a grant outside its notBefore/notAfter window.
 func grantWindow(g credentials.Grant, now time.Time) error {
 	c := g.Constraints
@@ -457,36 +477,21 @@ func grantWindow(g credentials.Grant, now time.Time) error {
 	return nil
 }
 
+// burden orders candidate grants: one without conditions is not denied for
+// them, one without limits spends no budget, one without approval asks no human.
 func burden(g credentials.Grant) int {
 	n := 0
 	c := g.Constraints
-	if c.Rate != nil || c.MaxUses != nil || c.MaxAmount != nil {
+	if len(c.Conditions) > 0 {
 		n++
 	}
-	if g.ApprovalRequired() {
+	if c.Rate != nil || c.MaxUses != nil || c.MaxAmount != nil {
 		n += 2
 	}
-	if unenforced(c) != "" {
+	if g.ApprovalRequired() {
 		n += 4
 	}
 	return n
-}
-
-// unenforced names a constraint this verifier cannot enforce yet, or "".
-// CEL conditions arrive with the intent checkers; until then a grant that
-// carries one is denied, never allowed unchecked.
-func unenforced(c credentials.Constraints) string {
-	if len(c.Conditions) > 0 {
-		return "conditions"
-	}
-	return ""
-}
-
-func checkConstraints(g credentials.Grant) error {
-	if name := unenforced(g.Constraints); name != "" {
-		return deny(ReasonUnsupportedConstraint, "grant %s carries %s, which this verifier does not enforce yet", g.ID, name)
-	}
-	return nil
 }
 
 func (v *Verifier) checkTrust(root *credentials.Credential) error {

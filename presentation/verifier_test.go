@@ -33,7 +33,8 @@ type fixture struct {
 	issued credentials.IssueOptions
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture builds the verifier of most tests; with adds to its Config.
+func newFixture(t *testing.T, with ...func(*presentation.Config)) *fixture {
 	t.Helper()
 	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
 	if err != nil {
@@ -42,10 +43,14 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { db.Close() })
 	f := &fixture{now: t0.Add(time.Hour)}
 	f.issued = credentials.IssueOptions{Now: func() time.Time { return t0 }}
-	v, err := presentation.New(presentation.Config{
+	cfg := presentation.Config{
 		Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()},
 		Store: db, Now: func() time.Time { return f.now }, Signer: verifierKey,
-	})
+	}
+	for _, w := range with {
+		w(&cfg)
+	}
+	v, err := presentation.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 			{ID: "urn:mandate:grant:pay", Action: "invoice:pay", Resource: "erp:acme/*",
 				Constraints: credentials.Constraints{MaxUses: ptr(int64(3))}},
 			{ID: "urn:mandate:grant:calendar", Action: "calendar:write", Resource: "calendar:alice/*",
-				Constraints: credentials.Constraints{Conditions: []string{"request.context.hour < 18"}}},
+				Constraints: credentials.Constraints{Conditions: []string{"int(context.hour) < 18"}}},
 		},
 		Forbidden:  []credentials.Forbidden{{Action: "email:send"}, {Action: "slack:post"}},
 		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 1},
@@ -137,10 +142,10 @@ func TestDenials(t *testing.T) {
 			req := presentation.Request{Action: "email:send", Resource: "mailbox:alice/outbox"}
 			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)
 		}, presentation.ReasonForbidden},
-		{"unenforced condition fails closed", func(t *testing.T, f *fixture) presentation.Decision {
+		{"condition without the fact it needs", func(t *testing.T, f *fixture) presentation.Decision {
 			req := presentation.Request{Action: "calendar:write", Resource: "calendar:alice/work"}
 			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)
-		}, presentation.ReasonUnsupportedConstraint},
+		}, presentation.ReasonConditionFailed},
 		{"grant past notAfter", func(t *testing.T, f *fixture) presentation.Decision {
 			f.now = t0.Add(49 * time.Hour)
 			req := presentation.Request{Action: "slack:read", Resource: "slack:acme/general"}

@@ -100,6 +100,9 @@ func ToProto(d presentation.Decision) *mandatev1.AuthorizeResponse {
 	for _, r := range d.Reasons {
 		out.Reasons = append(out.Reasons, string(r))
 	}
+	for _, c := range d.Checks {
+		out.Checkers = append(out.Checkers, &mandatev1.CheckerVerdict{Checker: c.Checker, Verdict: c.Verdict, Reason: c.Reason, Confidence: c.Confidence})
+	}
 	return out
 }
 
@@ -115,6 +118,9 @@ func FromProto(r *mandatev1.AuthorizeResponse) presentation.Decision {
 	}
 	for _, s := range r.GetReasons() {
 		d.Reasons = append(d.Reasons, presentation.Reason(s))
+	}
+	for _, c := range r.GetCheckers() {
+		d.Checks = append(d.Checks, presentation.CheckerVerdict{Checker: c.GetChecker(), Verdict: c.GetVerdict(), Reason: c.GetReason(), Confidence: c.GetConfidence()})
 	}
 	switch {
 	case r.GetDecision() == mandatev1.Decision_DECISION_ALLOW && len(d.Reasons) == 0:

@@ -375,7 +375,10 @@ type AuthorizeResponse struct {
 	ApprovalId string `protobuf:"bytes,9,opt,name=approval_id,json=approvalId,proto3" json:"approval_id,omitempty"`
 	// With a usage limit reached: when the limit's window frees (unset when it
 	// never does, e.g. maxUses).
-	RetryAt       *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=retry_at,json=retryAt,proto3" json:"retry_at,omitempty"`
+	RetryAt *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=retry_at,json=retryAt,proto3" json:"retry_at,omitempty"`
+	// What each intent checker said, in the order they were asked (empty when
+	// the verifier runs no intent checkers or the pipeline stopped before).
+	Checkers      []*CheckerVerdict `protobuf:"bytes,11,rep,name=checkers,proto3" json:"checkers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -480,6 +483,86 @@ func (x *AuthorizeResponse) GetRetryAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *AuthorizeResponse) GetCheckers() []*CheckerVerdict {
+	if x != nil {
+		return x.Checkers
+	}
+	return nil
+}
+
+// CheckerVerdict is one intent checker's part in a decision.
+type CheckerVerdict struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The checker's name, e.g. "lexical", "cel", "external".
+	Checker string `protobuf:"bytes,1,opt,name=checker,proto3" json:"checker,omitempty"`
+	// "allow", "deny", "escalate", or "error" when it failed or timed out.
+	Verdict string `protobuf:"bytes,2,opt,name=verdict,proto3" json:"verdict,omitempty"`
+	// Why, in a sentence (at most 1 KiB).
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// How sure the checker was, 0..1.
+	Confidence    float64 `protobuf:"fixed64,4,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckerVerdict) Reset() {
+	*x = CheckerVerdict{}
+	mi := &file_mandate_v1_verifier_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckerVerdict) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckerVerdict) ProtoMessage() {}
+
+func (x *CheckerVerdict) ProtoReflect() protoreflect.Message {
+	mi := &file_mandate_v1_verifier_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckerVerdict.ProtoReflect.Descriptor instead.
+func (*CheckerVerdict) Descriptor() ([]byte, []int) {
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CheckerVerdict) GetChecker() string {
+	if x != nil {
+		return x.Checker
+	}
+	return ""
+}
+
+func (x *CheckerVerdict) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *CheckerVerdict) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CheckerVerdict) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
 var File_mandate_v1_verifier_proto protoreflect.FileDescriptor
 
 const file_mandate_v1_verifier_proto_rawDesc = "" +
@@ -505,7 +588,7 @@ const file_mandate_v1_verifier_proto_rawDesc = "" +
 	"\fpresentation\x18\x01 \x01(\fR\fpresentation\x12\x16\n" +
 	"\x06format\x18\x02 \x01(\tR\x06format\x12-\n" +
 	"\arequest\x18\x03 \x01(\v2\x13.mandate.v1.RequestR\arequest\x12\x1a\n" +
-	"\bapproval\x18\x04 \x01(\tR\bapproval\"\xd1\x02\n" +
+	"\bapproval\x18\x04 \x01(\tR\bapproval\"\x89\x03\n" +
 	"\x11AuthorizeResponse\x120\n" +
 	"\bdecision\x18\x01 \x01(\x0e2\x14.mandate.v1.DecisionR\bdecision\x12\x18\n" +
 	"\areasons\x18\x02 \x03(\tR\areasons\x12\x18\n" +
@@ -518,7 +601,15 @@ const file_mandate_v1_verifier_proto_rawDesc = "" +
 	"\vapproval_id\x18\t \x01(\tR\n" +
 	"approvalId\x125\n" +
 	"\bretry_at\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\aretryAt*h\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\aretryAt\x126\n" +
+	"\bcheckers\x18\v \x03(\v2\x1a.mandate.v1.CheckerVerdictR\bcheckers\"|\n" +
+	"\x0eCheckerVerdict\x12\x18\n" +
+	"\achecker\x18\x01 \x01(\tR\achecker\x12\x18\n" +
+	"\averdict\x18\x02 \x01(\tR\averdict\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x04 \x01(\x01R\n" +
+	"confidence*h\n" +
 	"\bDecision\x12\x18\n" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x11\n" +
@@ -541,7 +632,7 @@ func file_mandate_v1_verifier_proto_rawDescGZIP() []byte {
 }
 
 var file_mandate_v1_verifier_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mandate_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_mandate_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_mandate_v1_verifier_proto_goTypes = []any{
 	(Decision)(0),                 // 0: mandate.v1.Decision
 	(*ChallengeRequest)(nil),      // 1: mandate.v1.ChallengeRequest
@@ -549,24 +640,26 @@ var file_mandate_v1_verifier_proto_goTypes = []any{
 	(*Request)(nil),               // 3: mandate.v1.Request
 	(*AuthorizeRequest)(nil),      // 4: mandate.v1.AuthorizeRequest
 	(*AuthorizeResponse)(nil),     // 5: mandate.v1.AuthorizeResponse
-	nil,                           // 6: mandate.v1.Request.ContextEntry
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*CheckerVerdict)(nil),        // 6: mandate.v1.CheckerVerdict
+	nil,                           // 7: mandate.v1.Request.ContextEntry
+	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
 }
 var file_mandate_v1_verifier_proto_depIdxs = []int32{
-	7, // 0: mandate.v1.ChallengeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	6, // 1: mandate.v1.Request.context:type_name -> mandate.v1.Request.ContextEntry
+	8, // 0: mandate.v1.ChallengeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	7, // 1: mandate.v1.Request.context:type_name -> mandate.v1.Request.ContextEntry
 	3, // 2: mandate.v1.AuthorizeRequest.request:type_name -> mandate.v1.Request
 	0, // 3: mandate.v1.AuthorizeResponse.decision:type_name -> mandate.v1.Decision
-	7, // 4: mandate.v1.AuthorizeResponse.retry_at:type_name -> google.protobuf.Timestamp
-	1, // 5: mandate.v1.VerifierService.Challenge:input_type -> mandate.v1.ChallengeRequest
-	4, // 6: mandate.v1.VerifierService.Authorize:input_type -> mandate.v1.AuthorizeRequest
-	2, // 7: mandate.v1.VerifierService.Challenge:output_type -> mandate.v1.ChallengeResponse
-	5, // 8: mandate.v1.VerifierService.Authorize:output_type -> mandate.v1.AuthorizeResponse
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	8, // 4: mandate.v1.AuthorizeResponse.retry_at:type_name -> google.protobuf.Timestamp
+	6, // 5: mandate.v1.AuthorizeResponse.checkers:type_name -> mandate.v1.CheckerVerdict
+	1, // 6: mandate.v1.VerifierService.Challenge:input_type -> mandate.v1.ChallengeRequest
+	4, // 7: mandate.v1.VerifierService.Authorize:input_type -> mandate.v1.AuthorizeRequest
+	2, // 8: mandate.v1.VerifierService.Challenge:output_type -> mandate.v1.ChallengeResponse
+	5, // 9: mandate.v1.VerifierService.Authorize:output_type -> mandate.v1.AuthorizeResponse
+	8, // [8:10] is the sub-list for method output_type
+	6, // [6:8] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_mandate_v1_verifier_proto_init() }
@@ -580,7 +673,7 @@ func file_mandate_v1_verifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mandate_v1_verifier_proto_rawDesc), len(file_mandate_v1_verifier_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
