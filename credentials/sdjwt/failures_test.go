@@ -306,3 +306,16 @@ func TestVerifyIssuedRefusesKeyBinding(t *testing.T) {
 	_, err := testVerifier(t).VerifyIssued(p)
 	wantErr(t, err, sdjwt.ErrMalformed, "sdjwt: malformed: an issued SD-JWT carries no key binding JWT")
 }
+
+// TestVerifyParsedRechecks: a hand-built SDJWT whose Digest field lies about
+// its Encoded Disclosure gains nothing.
+func TestVerifyParsedRechecks(t *testing.T) {
+	real := disclosure(t, "salt-1", "role", "reader")
+	forged := disclosure(t, "salt-1", "role", "admin")
+	s := &sdjwt.SDJWT{
+		IssuerJWT:   issuerJWT(t, map[string]any{"_sd": []any{sdjwt.Digest(real)}}),
+		Disclosures: []sdjwt.Disclosure{{Encoded: forged, Digest: sdjwt.Digest(real), Name: "role", Value: "admin"}},
+	}
+	_, err := testVerifier(t, sdjwt.InsecureSkipKeyBinding()).VerifyParsed(s)
+	wantErr(t, err, sdjwt.ErrDisclosure, "sdjwt: disclosure rejected: disclosure "+sdjwt.Digest(forged)+" is referenced by no digest")
+}

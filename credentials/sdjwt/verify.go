@@ -117,6 +117,28 @@ func (v *Verifier) Verify(compact string) (*Verified, error) {
 // section 7.1 and, for the Key Binding JWT, section 7.3 steps 5.1-5.4 and
 // 5.7. Time, nonce and audience are left to Validate.
 func (v *Verifier) VerifyParsed(s *SDJWT) (*Verified, error) {
+	// s may have been built by hand: its shape and digests are rechecked
+	// rather than trusted.
+	if err := checkCompactJWT(s.IssuerJWT); err != nil {
+		return nil, fmt.Errorf("%w (issuer-signed JWT)", err)
+	}
+	if s.KeyBinding != "" {
+		if err := checkCompactJWT(s.KeyBinding); err != nil {
+			return nil, fmt.Errorf("%w (key binding JWT)", err)
+		}
+	}
+	if len(s.Disclosures) > v.limits.MaxDisclosures {
+		return nil, errorf(ErrTooLarge, "%d disclosures, limit %d", len(s.Disclosures), v.limits.MaxDisclosures)
+	}
+	encoded := make([]string, len(s.Disclosures))
+	for i, d := range s.Disclosures {
+		encoded[i] = d.Encoded
+	}
+	disclosures, err := decodeDisclosures(encoded, v.limits)
+	if err != nil {
+		return nil, err
+	}
+	s = &SDJWT{IssuerJWT: s.IssuerJWT, Disclosures: disclosures, KeyBinding: s.KeyBinding}
 	header, payload, err := v.verifyJWS(s.IssuerJWT, v.issuerKey, v.typ)
 	if err != nil {
 		return nil, err
@@ -497,6 +519,11 @@ func (r *Verified) Validate(now time.Time, want Validation) error {
 	}
 	if want.Nonce == "" || want.Audience == "" || want.MaxAge == 0 {
 		return errors.New("sdjwt: validation needs a nonce, an audience and a max age")
+	}
+	if exp, err := numericDate(kb.Claims, "exp", false); err != nil {
+		return errorf(ErrKeyBinding, "%v", err)
+	} else if !exp.IsZero() && !now.Before(exp.Add(want.Skew)) {
+		return errorf(ErrExpired, "key binding JWT expired at %s", exp.UTC().Format(time.RFC3339))
 	}
 	if kb.IssuedAt.After(now.Add(want.Skew)) {
 		return errorf(ErrExpired, "key binding JWT issued in the future")
