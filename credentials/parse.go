@@ -1,7 +1,6 @@
 package credentials
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -120,11 +119,10 @@ func parseSubject(v any) (Subject, error) {
 	return s, s.Validate()
 }
 
-// decodeStrict decodes JSON into a struct, refusing members it does not name.
+// decodeStrict decodes JSON into a struct, refusing members it does not name
+// exactly (case-sensitively: see strictjson.DecodeExact).
 func decodeStrict(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return strictjson.DecodeExact(b, v)
 }
 
 // Validate checks a subject's contents: identifiers, patterns and limits.

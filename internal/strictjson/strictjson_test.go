@@ -34,3 +34,36 @@ func TestDecode(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeExact(t *testing.T) {
+	type inner struct {
+		Action string `json:"action"`
+	}
+	type outer struct {
+		Purpose string  `json:"purpose"`
+		Grants  []inner `json:"grants"`
+		Skip    string  `json:"-"`
+	}
+	cases := []struct {
+		name, in, wantErr string
+	}{
+		{"ok", `{"purpose":"p","grants":[{"action":"a"}]}`, ""},
+		{"capitalised", `{"Purpose":"p"}`, `strictjson: member "Purpose" of the object is not a field name (names are case-sensitive)`},
+		{"long s", `{"purpoſe":"p"}`, `strictjson: member "purpoſe" of the object is not a field name (names are case-sensitive)`},
+		{"nested case", `{"grants":[{"action":"a"},{"actioN":"b"}]}`, `strictjson: member "actioN" of /grants[1] is not a field name (names are case-sensitive)`},
+		{"unknown", `{"other":1}`, `json: unknown field "other"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var v outer
+			err := strictjson.DecodeExact([]byte(c.in), &v)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != c.wantErr {
+				t.Fatalf("DecodeExact(%s) error = %q, want %q", c.in, got, c.wantErr)
+			}
+		})
+	}
+}
