@@ -30,8 +30,8 @@ type Issuer struct {
 	decoys int
 }
 
-// NewIssuer returns an Issuer signing with key (ed25519.PrivateKey or
-// *ecdsa.PrivateKey) and alg, which must be in SupportedAlgorithms and match
+// NewIssuer returns an Issuer signing with key (ed25519.PrivateKey,
+// *ecdsa.PrivateKey, or any crypto.Signer of an Ed25519 key) and alg, which must be in SupportedAlgorithms and match
 // the key. typ is the explicit type of the issuer-signed JWT. random is the
 // source of salts and decoys (crypto/rand.Reader outside tests). decoys is
 // the number of decoy digests added to every _sd array and to every array
@@ -61,12 +61,35 @@ func newSigner(key crypto.Signer, alg jose.SignatureAlgorithm, typ string) (jose
 	if typ == "" {
 		return nil, errors.New("sdjwt: no typ")
 	}
+	var signingKey any = key
 	switch key.(type) {
 	case ed25519.PrivateKey, *ecdsa.PrivateKey:
 	default:
-		return nil, errorf(ErrAlgorithm, "signing key type %T is not accepted", key)
+		// A key held elsewhere (a wallet's KMS): Ed25519 only, since its
+		// signature needs no re-encoding.
+		if alg != jose.EdDSA {
+			return nil, errorf(ErrAlgorithm, "signing key type %T is not accepted", key)
+		}
+		signingKey = opaqueEd25519{key}
 	}
-	return jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: key}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+	return jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: signingKey}, (&jose.SignerOptions{}).WithType(jose.ContentType(typ)))
+}
+
+// opaqueEd25519 lets go-jose sign with any crypto.Signer over an Ed25519
+// key.
+type opaqueEd25519 struct{ crypto.Signer }
+
+func (o opaqueEd25519) Public() *jose.JSONWebKey {
+	return &jose.JSONWebKey{Key: o.Signer.Public(), Algorithm: string(jose.EdDSA)}
+}
+
+func (o opaqueEd25519) Algs() []jose.SignatureAlgorithm { return []jose.SignatureAlgorithm{jose.EdDSA} }
+
+func (o opaqueEd25519) SignPayload(payload []byte, alg jose.SignatureAlgorithm) ([]byte, error) {
+	if alg != jose.EdDSA {
+		return nil, errorf(ErrAlgorithm, "%s", alg)
+	}
+	return o.Signer.Sign(nil, payload, crypto.Hash(0))
 }
 
 // Issue signs claims, replacing every Disclosable value by a digest, adds
@@ -292,6 +315,23 @@ func (s *SDJWT) Select(digests ...string) (*SDJWT, error) {
 	}
 	// Processing the selection without a signature check finds any
 	// Disclosure whose parent was left out.
+	claims, err := s.InsecurePayload()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := process(claims, out.Disclosures, DefaultLimits.MaxDepth); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// InsecurePayload decodes the issuer-signed JWT's payload without checking
+// its signature: only to find which key to verify it with, or for a holder
+// looking at what it holds. Nothing read here may be trusted before Verify.
+func (s *SDJWT) InsecurePayload() (map[string]any, error) {
+	if err := checkCompactJWT(s.IssuerJWT); err != nil {
+		return nil, err
+	}
 	payload, err := decodeSegment(segment(s.IssuerJWT, 1), DefaultLimits.MaxDepth)
 	if err != nil {
 		return nil, err
@@ -300,10 +340,7 @@ func (s *SDJWT) Select(digests ...string) (*SDJWT, error) {
 	if !ok {
 		return nil, errorf(ErrMalformed, "issuer-signed JWT payload is not a JSON object")
 	}
-	if _, err := process(claims, out.Disclosures, DefaultLimits.MaxDepth); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return claims, nil
 }
 
 func segment(compact string, n int) string {

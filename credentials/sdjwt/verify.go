@@ -84,6 +84,9 @@ func NewVerifier(issuerKey crypto.PublicKey, typ string, opts ...Option) (*Verif
 type Verified struct {
 	// Header is the issuer-signed JWT's protected header.
 	Header map[string]any
+	// Payload is the issuer-signed JWT's payload as signed, digests
+	// included (for profiles that restrict where digests may appear).
+	Payload map[string]any
 	// Claims is the Processed SD-JWT Payload.
 	Claims map[string]any
 	// Disclosures are the presented Disclosures, all of them used.
@@ -154,7 +157,7 @@ func (v *Verifier) VerifyParsed(s *SDJWT) (*Verified, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Verified{Header: header, Claims: processed, Disclosures: s.Disclosures, keyBindingRequired: v.keyBinding}
+	out := &Verified{Header: header, Payload: claims, Claims: processed, Disclosures: s.Disclosures, keyBindingRequired: v.keyBinding}
 	if s.KeyBinding == "" {
 		if v.keyBinding {
 			return nil, errorf(ErrKeyBindingMissing, "no key binding JWT presented")
