@@ -34,9 +34,10 @@ type benchReport struct {
 		N                          int
 		P50Ms, P90Ms, P99Ms, MaxMs float64
 	}
-	Memory *struct {
+	Server *struct {
 		PID                                   int
 		PeakBytes, StartRSSBytes, EndRSSBytes int64
+		CPUMs, CPUPerRequestMs                float64
 		Samples                               []struct{ RSSBytes, HWMBytes int64 }
 	}
 }
@@ -60,9 +61,10 @@ func TestBenchOwnVerifier(t *testing.T) {
 		}
 	}
 	// The verifier was a process of its own, and its memory was read.
-	m := rep.Memory
-	if m == nil || m.PID == 0 || m.PID == os.Getpid() || len(m.Samples) < 2 || m.StartRSSBytes <= 0 || m.PeakBytes < m.EndRSSBytes {
-		t.Fatalf("memory = %+v", m)
+	m := rep.Server
+	if m == nil || m.PID == 0 || m.PID == os.Getpid() || len(m.Samples) < 2 || m.StartRSSBytes <= 0 || m.PeakBytes < m.EndRSSBytes ||
+		m.CPUMs <= 0 || m.CPUPerRequestMs <= 0 {
+		t.Fatalf("server = %+v", m)
 	}
 	if _, err := os.Stat("/proc/" + strconv.Itoa(m.PID)); !os.IsNotExist(err) {
 		t.Errorf("verifier pid %d still runs after bench: %v", m.PID, err)

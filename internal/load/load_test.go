@@ -78,9 +78,11 @@ func TestRunCountBound(t *testing.T) {
 		if a, r := rep.Authorize, rep.RoundTrip; a.P50 > r.P50 || a.P90 > r.P90 || a.P99 > r.P99 || a.Max > r.Max {
 			t.Errorf("authorize %+v exceeds round trip %+v", a, r)
 		}
-		m := rep.Memory
-		if m == nil || m.PID != os.Getpid() || len(m.Samples) < 2 || m.Start <= 0 || m.End <= 0 || m.Peak < m.End || m.Peak < m.Start {
-			t.Errorf("memory = %+v", m)
+		// The verifier runs in this process here, so its CPU includes the agents'.
+		m := rep.Server
+		if m == nil || m.PID != os.Getpid() || len(m.Samples) < 2 || m.Start <= 0 || m.End <= 0 || m.Peak < m.End || m.Peak < m.Start ||
+			m.CPU <= 0 || m.CPUPerRequest != m.CPU/20 {
+			t.Errorf("server = %+v", m)
 		}
 		if rep.Throughput <= 0 || rep.Principal != principal.DID() || rep.Interrupted {
 			t.Errorf("report = %+v", rep)
@@ -95,7 +97,7 @@ func TestRunTimeBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Requests == 0 || rep.Allow != rep.Requests || rep.Errors != 0 || rep.Memory != nil {
+	if rep.Requests == 0 || rep.Allow != rep.Requests || rep.Errors != 0 || rep.Server != nil {
 		t.Fatalf("report = %+v, want only ALLOWs and no memory readings", rep)
 	}
 	// In-flight requests finish after the bound; one is well under a second here.
@@ -186,15 +188,36 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func TestReadMemory(t *testing.T) {
-	m, err := load.ReadMemory(os.Getpid())
+func TestReadSample(t *testing.T) {
+	busy := time.Now()
+	for time.Since(busy) < 50*time.Millisecond { // use some CPU, so that there is some to see
+	}
+	m, err := load.ReadSample(os.Getpid())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.RSS <= 0 || m.HWM < m.RSS {
-		t.Fatalf("memory = %+v, want 0 < RSS <= HWM", m)
+	if m.RSS <= 0 || m.HWM < m.RSS || m.CPU < 10*time.Millisecond {
+		t.Fatalf("sample = %+v, want 0 < RSS <= HWM and CPU >= 10ms", m)
 	}
-	if _, err := load.ReadMemory(-1); errString(err) != "load: memory of pid -1: open /proc/-1/status: no such file or directory" {
-		t.Fatalf("ReadMemory(-1) = %v", err)
+	if _, err := load.ReadSample(-1); errString(err) != "load: memory of pid -1: open /proc/-1/status: no such file or directory" {
+		t.Fatalf("ReadSample(-1) = %v", err)
+	}
+}
+
+func TestParseStat(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Duration
+		err  string
+	}{
+		// A command name may hold spaces and parentheses: fields count from the last ')'.
+		{"1234 (a (b) c) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 40 0 0 20 0 9 0 100 2000000 500\n", 2900 * time.Millisecond, ""},
+		{"1234 (x) S 1 2", 0, "load: /proc stat: too few fields"},
+		{"no name", 0, "load: /proc stat: no command name"},
+	} {
+		got, err := load.ParseStat([]byte(tc.in))
+		if got != tc.want || errString(err) != tc.err {
+			t.Errorf("ParseStat(%q) = %s, %q; want %s, %q", tc.in, got, errString(err), tc.want, tc.err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -12,8 +13,9 @@ import (
 	"time"
 )
 
-// Memory is one reading of a process's /proc/PID/status, in bytes.
-type Memory struct {
+// Sample is one reading of a process's /proc/PID/status (memory, in bytes)
+// and /proc/PID/stat (CPU time).
+type Sample struct {
 	// At is how long after the load began the reading was taken (negative:
 	// before the first request).
 	At time.Duration `json:"-"`
@@ -21,19 +23,55 @@ type Memory struct {
 	RSS int64 `json:"rssBytes"`
 	// HWM is VmHWM, the highest resident set since the process started.
 	HWM int64 `json:"hwmBytes"`
+	// CPU is the user and system time the process has used since it started.
+	CPU time.Duration `json:"-"`
 }
 
-// ReadMemory reads VmRSS and VmHWM of process pid (Linux only).
-func ReadMemory(pid int) (Memory, error) {
+// clockTick is USER_HZ, the unit of /proc/PID/stat times: 100 on every
+// Linux architecture Go supports.
+const clockTick = 10 * time.Millisecond
+
+// ReadSample reads VmRSS, VmHWM and the CPU time of process pid (Linux only).
+func ReadSample(pid int) (Sample, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return Memory{}, fmt.Errorf("load: memory of pid %d: %w", pid, err)
+		return Sample{}, fmt.Errorf("load: memory of pid %d: %w", pid, err)
 	}
-	return parseStatus(b)
+	m, err := parseStatus(b)
+	if err != nil {
+		return Sample{}, err
+	}
+	if b, err = os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err != nil {
+		return Sample{}, fmt.Errorf("load: cpu of pid %d: %w", pid, err)
+	}
+	m.CPU, err = parseStat(b)
+	return m, err
 }
 
-func parseStatus(b []byte) (Memory, error) {
-	var m Memory
+// parseStat reads utime and stime, fields 14 and 15 of /proc/PID/stat,
+// counted after the command name, which is in parentheses and may hold spaces.
+func parseStat(b []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("load: /proc stat: no command name")
+	}
+	f := strings.Fields(string(b[i+1:])) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return 0, errors.New("load: /proc stat: too few fields")
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("load: /proc stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick, nil
+}
+
+func parseStatus(b []byte) (Sample, error) {
+	var m Sample
 	var seen int
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
@@ -43,11 +81,11 @@ func parseStatus(b []byte) (Memory, error) {
 		}
 		f := strings.Fields(rest)
 		if len(f) != 2 || f[1] != "kB" {
-			return Memory{}, fmt.Errorf("load: /proc status: %s: unexpected %q", name, rest)
+			return Sample{}, fmt.Errorf("load: /proc status: %s: unexpected %q", name, rest)
 		}
 		kb, err := strconv.ParseInt(f[0], 10, 64)
 		if err != nil {
-			return Memory{}, fmt.Errorf("load: /proc status: %s: %w", name, err)
+			return Sample{}, fmt.Errorf("load: /proc status: %s: %w", name, err)
 		}
 		if name == "VmRSS" {
 			m.RSS = kb << 10
@@ -57,18 +95,18 @@ func parseStatus(b []byte) (Memory, error) {
 		seen++
 	}
 	if seen != 2 {
-		return Memory{}, fmt.Errorf("load: /proc status: VmRSS or VmHWM missing")
+		return Sample{}, fmt.Errorf("load: /proc status: VmRSS or VmHWM missing")
 	}
 	return m, nil
 }
 
-// sampler reads a process's memory at a fixed interval until stopped.
+// sampler reads a process's memory and CPU time at a fixed interval until stopped.
 type sampler struct {
 	pid     int
 	every   time.Duration
 	start   time.Time
 	mu      sync.Mutex
-	samples []Memory
+	samples []Sample
 	err     error
 	done    chan struct{}
 }
@@ -85,7 +123,7 @@ func startSampler(ctx context.Context, pid int, every time.Duration, start time.
 }
 
 func (s *sampler) read() error {
-	m, err := ReadMemory(s.pid)
+	m, err := ReadSample(s.pid)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -117,10 +155,10 @@ func (s *sampler) loop(ctx context.Context) {
 }
 
 // stop takes a last reading and returns all of them.
-func (s *sampler) stop() ([]Memory, error) {
+func (s *sampler) stop() ([]Sample, error) {
 	close(s.done)
 	_ = s.read()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]Memory(nil), s.samples...), s.err
+	return append([]Sample(nil), s.samples...), s.err
 }

@@ -30,7 +30,7 @@ type Report struct {
 	Throughput    float64        `json:"throughputPerSecond"`
 	RoundTrip     Percentiles    `json:"roundTrip"` // challenge + present + authorize, as the agent sees it
 	Authorize     Percentiles    `json:"authorize"` // the Authorize RPC alone
-	Memory        *MemoryReport  `json:"memory,omitempty"`
+	Server        *ServerReport  `json:"server,omitempty"`
 	Interrupted   bool           `json:"interrupted"`
 }
 
@@ -43,16 +43,20 @@ type Percentiles struct {
 	Max time.Duration `json:"-"`
 }
 
-// MemoryReport is the verifier process's memory over the run, in bytes.
-type MemoryReport struct {
+// ServerReport is the verifier process's memory (in bytes) and CPU time
+// over the run.
+type ServerReport struct {
 	PID int `json:"pid"`
 	// Peak is VmHWM at the end: the highest resident set since the process
 	// started, start-up included.
 	Peak int64 `json:"peakBytes"`
 	// Start, Middle and End are VmRSS before the first request, at the
 	// sample nearest the middle of the run, and after the last.
-	Start, Middle, End int64    `json:"-"`
-	Samples            []Memory `json:"samples"`
+	Start, Middle, End int64 `json:"-"`
+	// CPU is the user and system time the verifier used during the run
+	// (10 ms resolution); CPUPerRequest divides it by the requests made.
+	CPU, CPUPerRequest time.Duration `json:"-"`
+	Samples            []Sample      `json:"samples"`
 }
 
 func newReport(cfg Config, elapsed time.Duration, results []result) Report {
@@ -93,13 +97,17 @@ func percentiles(d []time.Duration) Percentiles {
 	return Percentiles{N: len(d), P50: rank(50), P90: rank(90), P99: rank(99), Max: d[len(d)-1]}
 }
 
-func newMemoryReport(pid int, s []Memory) *MemoryReport {
-	m := &MemoryReport{PID: pid, Samples: s}
+func newServerReport(pid int, s []Sample, requests int) *ServerReport {
+	m := &ServerReport{PID: pid, Samples: s}
 	if len(s) == 0 {
 		return m
 	}
 	last := s[len(s)-1]
 	m.Peak, m.Start, m.End = last.HWM, s[0].RSS, last.RSS
+	m.CPU = last.CPU - s[0].CPU
+	if requests > 0 {
+		m.CPUPerRequest = m.CPU / time.Duration(requests)
+	}
 	mid := last.At / 2
 	best := s[0]
 	for _, x := range s {
@@ -134,24 +142,27 @@ func (p Percentiles) MarshalJSON() ([]byte, error) {
 	}{p.N, ms(p.P50), ms(p.P90), ms(p.P99), ms(p.Max)})
 }
 
-// MarshalJSON adds the start, middle and end readings.
-func (m MemoryReport) MarshalJSON() ([]byte, error) {
-	type plain MemoryReport
+// MarshalJSON adds the start, middle and end readings and the CPU time.
+func (m ServerReport) MarshalJSON() ([]byte, error) {
+	type plain ServerReport
 	return json.Marshal(struct {
 		plain
-		StartRSS  int64 `json:"startRssBytes"`
-		MiddleRSS int64 `json:"middleRssBytes"`
-		EndRSS    int64 `json:"endRssBytes"`
-	}{plain(m), m.Start, m.Middle, m.End})
+		StartRSS        int64   `json:"startRssBytes"`
+		MiddleRSS       int64   `json:"middleRssBytes"`
+		EndRSS          int64   `json:"endRssBytes"`
+		CPUMs           float64 `json:"cpuMs"`
+		CPUPerRequestMs float64 `json:"cpuPerRequestMs"`
+	}{plain(m), m.Start, m.Middle, m.End, ms(m.CPU), ms(m.CPUPerRequest)})
 }
 
-// MarshalJSON writes the time of a reading in milliseconds.
-func (m Memory) MarshalJSON() ([]byte, error) {
+// MarshalJSON writes the times of a reading in milliseconds.
+func (m Sample) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		AtMs float64 `json:"atMs"`
-		RSS  int64   `json:"rssBytes"`
-		HWM  int64   `json:"hwmBytes"`
-	}{ms(m.At), m.RSS, m.HWM})
+		AtMs  float64 `json:"atMs"`
+		RSS   int64   `json:"rssBytes"`
+		HWM   int64   `json:"hwmBytes"`
+		CPUMs float64 `json:"cpuMs"`
+	}{ms(m.At), m.RSS, m.HWM, ms(m.CPU)})
 }
 
 // WriteText writes the report for people.
@@ -172,8 +183,9 @@ func (r Report) WriteText(w io.Writer) error {
 	}
 	p.percentiles("round trip", r.RoundTrip)
 	p.percentiles("authorize ", r.Authorize)
-	if m := r.Memory; m != nil {
+	if m := r.Server; m != nil {
 		p.f("server     pid %d: RSS start %s, middle %s, end %s; peak (VmHWM) %s\n", m.PID, mib(m.Start), mib(m.Middle), mib(m.End), mib(m.Peak))
+		p.f("           CPU %s during the run, %.1f ms a request\n", m.CPU, ms(m.CPUPerRequest))
 		for _, s := range spread(m.Samples, 10) {
 			p.f("  t=%-8s RSS %s  HWM %s\n", s.At.Round(100*time.Millisecond), mib(s.RSS), mib(s.HWM))
 		}
@@ -202,11 +214,11 @@ func (p *printer) percentiles(name string, q Percentiles) {
 func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
 // spread picks at most n readings evenly, the first and last included.
-func spread(s []Memory, n int) []Memory {
+func spread(s []Sample, n int) []Sample {
 	if len(s) <= n {
 		return s
 	}
-	out := make([]Memory, 0, n)
+	out := make([]Sample, 0, n)
 	for i := range n {
 		out = append(out, s[i*(len(s)-1)/(n-1)])
 	}

@@ -97,7 +97,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		if err != nil {
 			return rep, err
 		}
-		rep.Memory = newMemoryReport(cfg.PID, samples)
+		rep.Server = newServerReport(cfg.PID, samples, rep.Requests)
 	}
 	if err := ctx.Err(); err != nil {
 		rep.Interrupted = true

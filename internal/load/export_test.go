@@ -1,0 +1,4 @@
+package load
+
+// ParseStat is parseStat, for the tests.
+var ParseStat = parseStat
