@@ -21,4 +21,7 @@ var (
 	ErrDelegationNotAllowed = errors.New("credentials: delegation not allowed")
 	// ErrDepthExceeded: maxDepth does not strictly decrease, or the chain is too long.
 	ErrDepthExceeded = errors.New("credentials: delegation depth exceeded")
+	// ErrPurposeOutside: at issuance, a child's purpose was judged outside
+	// the purposes of the chain above it (IssueOptions.CheckPurpose).
+	ErrPurposeOutside = errors.New("credentials: purpose outside the parent's")
 )

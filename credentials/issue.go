@@ -42,6 +42,11 @@ type IssueOptions struct {
 	// own revocation and suspension entries. Nil issues a credential that
 	// cannot be revoked (verifiers may refuse it: Config.RequireStatus).
 	Status StatusAllocator
+	// CheckPurpose, when set, is asked by Delegate before signing whether
+	// the child's purpose and grants fit the purposes of the chain above
+	// it (the intent checkers at delegation time). An error refuses the
+	// child; it should wrap ErrPurposeOutside when the answer was "no".
+	CheckPurpose func(parents []*Credential, child Subject) error
 }
 
 // StatusAllocator assigns status list entries to a new credential; an
@@ -86,6 +91,11 @@ func Delegate(s Signer, chain []*Credential, t Template, o IssueOptions) (*Crede
 	}
 	if t.ValidUntil == nil && parent.ExpirationDate != nil {
 		t.ValidUntil = parent.ExpirationDate
+	}
+	if o.CheckPurpose != nil {
+		if err := o.CheckPurpose(chain, sub); err != nil {
+			return nil, fmt.Errorf("credentials: refused at issuance: %w", err)
+		}
 	}
 	child, err := sign(s, sub, t, o)
 	if err != nil {

@@ -137,3 +137,48 @@ func cut(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// MaxDelegationChecks bounds the checker calls one delegation makes.
+const MaxDelegationChecks = 16
+
+// PurposeCheck is credentials.IssueOptions.CheckPurpose for the policy's
+// checkers: at delegation, each grant of the child is checked with the
+// child's purpose as the stated intent and the purposes above it as the
+// declared ones. Only an allow from every checker passes: at issuance no
+// human is in the loop, so an escalate refuses too.
+// now is the clock the checkers see (nil: time.Now).
+func PurposeCheck(p IntentPolicy, now func() time.Time) func([]*credentials.Credential, credentials.Subject) error {
+	if now == nil {
+		now = time.Now
+	}
+	return func(parents []*credentials.Credential, child credentials.Subject) error {
+		if err := p.validate(); err != nil {
+			return err
+		}
+		if len(p.Checkers) == 0 {
+			return nil
+		}
+		if len(child.Grants) > MaxDelegationChecks {
+			return fmt.Errorf("%w: %d grants, the purpose check takes at most %d", credentials.ErrPurposeOutside, len(child.Grants), MaxDelegationChecks)
+		}
+		timeout := p.Timeout
+		if timeout == 0 {
+			timeout = DefaultIntentTimeout
+		}
+		r := intent.Request{Intent: child.Purpose, Principal: child.Principal, Actor: parents[len(parents)-1].Subject.ID,
+			Context: map[string]string{"mandate.phase": "delegation"}, Time: now()}
+		for _, c := range parents {
+			r.Purposes = append(r.Purposes, c.Subject.Purpose)
+			r.Chain = append(r.Chain, c.ID)
+		}
+		for _, g := range child.Grants {
+			r.Action, r.Resource = g.Action, g.Resource
+			r.Grant = intent.Grant{ID: g.ID, Action: g.Action, Resource: g.Resource, Conditions: g.Constraints.Conditions}
+			res := intent.Run(context.Background(), p.Checkers, r, timeout)
+			if res.Verdict != intent.Allow {
+				return fmt.Errorf("%w: %q for grant %s: %s (%s)", credentials.ErrPurposeOutside, child.Purpose, g.ID, res.Reason, res.Verdict)
+			}
+		}
+		return nil
+	}
+}

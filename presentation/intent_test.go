@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/intent"
 	"github.com/mandate-dev/mandate/intent/cel"
+	"github.com/mandate-dev/mandate/intent/lexical"
 	"github.com/mandate-dev/mandate/presentation"
 )
 
@@ -271,4 +273,29 @@ func verdicts(cs []presentation.CheckerVerdict) string {
 		out = append(out, c.Checker+":"+c.Verdict)
 	}
 	return strings.Join(out, " ")
+}
+
+// At delegation the child's purpose is checked against the purposes above
+// it: a child outside them is refused before it is signed.
+func TestPurposeCheckAtDelegation(t *testing.T) {
+	f := newFixture(t)
+	lex, err := lexical.New(lexical.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := f.issued
+	opts.CheckPurpose = presentation.PurposeCheck(presentation.IntentPolicy{Checkers: []intent.Checker{lex}}, func() time.Time { return t0 })
+	grants := []credentials.Grant{{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"}}
+	if _, err := credentials.Delegate(assistant, []*credentials.Credential{f.root}, credentials.Template{
+		Subject: summarizer.DID(), Purpose: "Summarise Alice's inbox", Grants: grants,
+	}, opts); err != nil {
+		t.Fatalf("on-purpose child refused: %v", err)
+	}
+	_, err = credentials.Delegate(assistant, []*credentials.Credential{f.root}, credentials.Template{
+		Subject: summarizer.DID(), Purpose: "Profile everyone who writes to her for a marketing list", Grants: grants,
+	}, opts)
+	want := `credentials: refused at issuance: credentials: purpose outside the parent's: "Profile everyone who writes to her for a marketing list" for grant urn:mandate:grant:email-read: lexical: 0% of the intent's words are in purpose 1 or the grant (missed: profil, everyon, writ, market, list) (deny)`
+	if !errors.Is(err, credentials.ErrPurposeOutside) || err.Error() != want {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
 }
