@@ -14,7 +14,9 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/mandate-dev/mandate/intent"
 	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
@@ -174,6 +176,14 @@ func (c *Checker) Check(ctx context.Context, r intent.Request) (intent.Answer, e
 			if perr := c.plugin.exitedWithin(200 * time.Millisecond); perr != nil {
 				return intent.Answer{}, fmt.Errorf("%w (%v)", perr, err)
 			}
+		}
+		// gRPC words a deadline several ways, and the server's copy of it
+		// may fire a little before ctx's own.
+		switch {
+		case ctx.Err() != nil:
+			return intent.Answer{}, fmt.Errorf("external: no answer in time: %w", ctx.Err())
+		case status.Code(err) == codes.DeadlineExceeded:
+			return intent.Answer{}, fmt.Errorf("external: no answer in time: %w", context.DeadlineExceeded)
 		}
 		return intent.Answer{}, fmt.Errorf("external: check: %w", err)
 	}

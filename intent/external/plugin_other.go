@@ -15,6 +15,6 @@ func Plugin(path, sha256hex string, opts ...Option) (*Checker, error) {
 
 type process struct{}
 
-func (*process) exited() error                   { return nil }
+func (*process) exited() error                    { return nil }
 func (*process) exitedWithin(time.Duration) error { return nil }
-func (*process) stop() error                     { return nil }
+func (*process) stop() error                      { return nil }
