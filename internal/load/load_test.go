@@ -196,8 +196,8 @@ func TestReadSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.RSS <= 0 || m.HWM < m.RSS || m.CPU < 10*time.Millisecond {
-		t.Fatalf("sample = %+v, want 0 < RSS <= HWM and CPU >= 10ms", m)
+	if m.RSS <= 0 || m.HWM < m.RSS || m.Anon <= 0 || m.Anon+m.File > m.RSS || m.CPU < 10*time.Millisecond {
+		t.Fatalf("sample = %+v, want 0 < RSS <= HWM, 0 < anon + files <= RSS and CPU >= 10ms", m)
 	}
 	if _, err := load.ReadSample(-1); errString(err) != "load: memory of pid -1: open /proc/-1/status: no such file or directory" {
 		t.Fatalf("ReadSample(-1) = %v", err)

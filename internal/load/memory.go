@@ -23,6 +23,10 @@ type Sample struct {
 	RSS int64 `json:"rssBytes"`
 	// HWM is VmHWM, the highest resident set since the process started.
 	HWM int64 `json:"hwmBytes"`
+	// Anon and File split RSS: RssAnon is the heap and stacks, RssFile the
+	// mapped files (badger maps its memtable, value log and tables).
+	Anon int64 `json:"anonBytes"`
+	File int64 `json:"fileBytes"`
 	// CPU is the user and system time the process has used since it started.
 	CPU time.Duration `json:"-"`
 }
@@ -72,11 +76,13 @@ func parseStat(b []byte) (time.Duration, error) {
 
 func parseStatus(b []byte) (Sample, error) {
 	var m Sample
-	var seen int
+	fields := map[string]*int64{"VmRSS": &m.RSS, "VmHWM": &m.HWM, "RssAnon": &m.Anon, "RssFile": &m.File}
+	seen := 0
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
+		dst := fields[name]
+		if !ok || dst == nil {
 			continue
 		}
 		f := strings.Fields(rest)
@@ -87,15 +93,11 @@ func parseStatus(b []byte) (Sample, error) {
 		if err != nil {
 			return Sample{}, fmt.Errorf("load: /proc status: %s: %w", name, err)
 		}
-		if name == "VmRSS" {
-			m.RSS = kb << 10
-		} else {
-			m.HWM = kb << 10
-		}
+		*dst = kb << 10
 		seen++
 	}
-	if seen != 2 {
-		return Sample{}, fmt.Errorf("load: /proc status: VmRSS or VmHWM missing")
+	if seen != len(fields) {
+		return Sample{}, errors.New("load: /proc status: VmRSS, VmHWM, RssAnon or RssFile missing")
 	}
 	return m, nil
 }

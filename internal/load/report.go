@@ -161,8 +161,10 @@ func (m Sample) MarshalJSON() ([]byte, error) {
 		AtMs  float64 `json:"atMs"`
 		RSS   int64   `json:"rssBytes"`
 		HWM   int64   `json:"hwmBytes"`
+		Anon  int64   `json:"anonBytes"`
+		File  int64   `json:"fileBytes"`
 		CPUMs float64 `json:"cpuMs"`
-	}{ms(m.At), m.RSS, m.HWM, ms(m.CPU)})
+	}{ms(m.At), m.RSS, m.HWM, m.Anon, m.File, ms(m.CPU)})
 }
 
 // WriteText writes the report for people.
@@ -187,7 +189,7 @@ func (r Report) WriteText(w io.Writer) error {
 		p.f("server     pid %d: RSS start %s, middle %s, end %s; peak (VmHWM) %s\n", m.PID, mib(m.Start), mib(m.Middle), mib(m.End), mib(m.Peak))
 		p.f("           CPU %s during the run, %.1f ms a request\n", m.CPU, ms(m.CPUPerRequest))
 		for _, s := range spread(m.Samples, 10) {
-			p.f("  t=%-8s RSS %s  HWM %s\n", s.At.Round(100*time.Millisecond), mib(s.RSS), mib(s.HWM))
+			p.f("  t=%-8s RSS %s (anon %s, files %s)  HWM %s\n", s.At.Round(100*time.Millisecond), mib(s.RSS), mib(s.Anon), mib(s.File), mib(s.HWM))
 		}
 	}
 	if r.Interrupted {
