@@ -133,7 +133,7 @@ func ParseAnswer(content string) (intent.Answer, error) {
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return intent.Answer{}, fmt.Errorf("llm: answer: %w", err)
+			return intent.Answer{}, fmt.Errorf("llm: answer: %w", unexpected(err))
 		}
 		key := tok.(string) // inside an object a token here is a member name
 		if seen[key] {
@@ -155,7 +155,7 @@ func ParseAnswer(content string) (intent.Answer, error) {
 		}
 	}
 	if _, err := dec.Token(); err != nil {
-		return intent.Answer{}, fmt.Errorf("llm: answer: %w", err)
+		return intent.Answer{}, fmt.Errorf("llm: answer: %w", unexpected(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return intent.Answer{}, errors.New("llm: answer has data after the JSON object")
@@ -184,6 +184,15 @@ func ParseAnswer(content string) (intent.Answer, error) {
 		return intent.Answer{}, fmt.Errorf("llm: verdict %q is not allow, deny or escalate", cut(*verdict, 64))
 	}
 	return a, nil
+}
+
+// unexpected says that the answer ended early: inside an object, the end
+// of the input is never a clean end.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func cut(s string, n int) string {
