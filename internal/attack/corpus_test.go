@@ -615,6 +615,18 @@ func jsonAttacks() []attack {
 			return w.signed(t, summarizer, creds, readMail()), readMail()
 		}, reason: presentation.ReasonMalformed, msg: `unknown field "note"`},
 
+		// encoding/json matches member names case-insensitively, with
+		// Unicode folding: "reſource" (long s) filled Resource, and sorts
+		// after "resource", so the parsed grant said mailbox:* while the
+		// signed one said mailbox:alice/*. Strict JSON-LD refused it; found
+		// by FuzzParse's round trip, Parse now refuses it first.
+		{name: "a member name that matches a field only when case-folded", craft: func(t *testing.T, w *world) ([]byte, presentation.Request) {
+			creds := raws(t, w.chain()...)
+			grants := subjectOf(creds[1])["grants"].([]any)
+			grants[0].(map[string]any)["reſource"] = "mailbox:*"
+			return w.signed(t, summarizer, creds, readMail()), readMail()
+		}, reason: presentation.ReasonMalformed, msg: `member "reſource" of /grants[0] is not a field name (names are case-sensitive)`},
+
 		// Canonicalisation drops an undefined term, so the signature still
 		// verifies; the proof's closed member list refuses it (strict
 		// JSON-LD would too).
