@@ -11,10 +11,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/status"
 	"github.com/mandate-dev/mandate/did"
 )
 
@@ -272,4 +274,54 @@ func TestParseRefusesFoldedMemberNames(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzVerifyStatusList checks status list credentials as a verifier
+// fetches them: it fails only with a verification error, and accepts only
+// the list that was signed (as JSON).
+func FuzzVerifyStatusList(f *testing.F) {
+	bits, err := status.NewBitstring(status.MinBits)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, i := range []int{0, 7, 4242, status.MinBits - 1} {
+		if err := bits.Set(i, 1, 1); err != nil {
+			f.Fatal(err)
+		}
+	}
+	l := status.StoredList{Name: "alice-r0", URL: "https://status.example/lists/alice-r0", Purpose: status.Revocation, Bits: bits}
+	signed, err := credentials.SignStatusList(alice, l, 24*time.Hour, 5*time.Minute, opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var want any
+	if err := json.Unmarshal(signed, &want); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(signed)
+	f.Add([]byte(strings.Replace(string(signed), `"revocation"`, `"suspension"`, 1)))
+	files, _ := filepath.Glob("../../shared/vectors/status-list/*/*.json")
+	for _, p := range files {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+	v := verifierF(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lc, err := v.VerifyStatusList(context.Background(), data)
+		if err != nil {
+			if lc != nil || !errors.Is(err, credentials.ErrMalformed) && !errors.Is(err, credentials.ErrSignature) &&
+				!errors.Is(err, credentials.ErrUnsupportedDIDMethod) {
+				t.Fatalf("VerifyStatusList = %v, %v; want nil and a verification error", lc, err)
+			}
+			return
+		}
+		var got any
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("verified a status list that was never signed: %s", data)
+		}
+	})
 }
