@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -8,6 +9,7 @@ import (
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/wallet"
 )
 
@@ -18,6 +20,9 @@ type issueOptions struct {
 	to     string
 	parent string
 	out    string
+	// delegate only: the intent checkers that judge the child's purpose.
+	purposeCheckers []string
+	skipPurpose     bool
 }
 
 func newIssueCmd(io *streams) *cobra.Command {
@@ -86,7 +91,12 @@ func newDelegateCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			child, err := credentials.Delegate(w, chain, t, credentials.IssueOptions{Status: alloc})
+			check, closeCheckers, err := o.purposeCheck()
+			if err != nil {
+				return err
+			}
+			defer closeCheckers()
+			child, err := credentials.Delegate(w, chain, t, credentials.IssueOptions{Status: alloc, CheckPurpose: check})
 			if err != nil {
 				return err
 			}
@@ -100,10 +110,27 @@ func newDelegateCmd(io *streams) *cobra.Command {
 	cmd.Flags().StringVar(&o.grants, "grants", "", "grant file for the child, YAML or JSON")
 	cmd.Flags().StringVar(&o.to, "to", "", "the sub-agent's DID (overrides the file's subject)")
 	cmd.Flags().StringVar(&o.parent, "parent", "", "id of the held chain to delegate from (see `mandate wallet list`)")
+	cmd.Flags().StringArrayVar(&o.purposeCheckers, "intent-checker", []string{"lexical"}, "intent checker that must find the child's purpose within the parent's, NAME, NAME=JSON or NAME=@FILE (repeatable)")
+	cmd.Flags().BoolVar(&o.skipPurpose, "insecure-skip-purpose-check", false, "UNSAFE: sign the child without checking its purpose against the parent's")
 	cmd.Flags().StringVar(&o.out, "out", "", "write the chain here (default stdout)")
 	_ = cmd.MarkFlagRequired("grants")
 	_ = cmd.MarkFlagRequired("parent")
 	return cmd
+}
+
+// purposeCheck is the delegation-time intent check from the flags.
+func (o *issueOptions) purposeCheck() (func([]*credentials.Credential, credentials.Subject) error, func(), error) {
+	if o.skipPurpose {
+		return nil, func() {}, nil
+	}
+	checkers, closeAll, err := buildCheckers(o.purposeCheckers)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--intent-checker: %w", err)
+	}
+	if len(checkers) == 0 {
+		return nil, nil, errors.New("no --intent-checker: name one, or pass --insecure-skip-purpose-check")
+	}
+	return presentation.PurposeCheck(presentation.IntentPolicy{Checkers: checkers}, nil), closeAll, nil
 }
 
 func (o *issueOptions) template() (credentials.Template, error) {

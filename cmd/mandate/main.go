@@ -61,5 +61,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newAnswerCmds(io)...)
 	root.AddCommand(newApprovalsCmd(io), newAuditCmd(io))
 	root.AddCommand(newBenchCmd(io))
+	root.AddCommand(newIntentCmd(io))
 	return root
 }

@@ -174,7 +174,7 @@ func TestDemoJSON(t *testing.T) {
 			Reasons                  []string
 		} `json:"steps"`
 	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 23 {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 26 {
 		t.Fatalf("demo json: %v %+v", err, rep)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/credentials/status/statushttp"
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/intent"
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
 )
@@ -32,6 +33,9 @@ type serveVerifierOptions struct {
 	statusMaxAge          time.Duration
 	statusTimeout         time.Duration
 	requireStatus         bool
+	intentCheckers        []string
+	intentTimeout         time.Duration
+	intentOnError         string
 }
 
 func newServeCmd(io *streams) *cobra.Command {
@@ -56,6 +60,9 @@ func newServeCmd(io *streams) *cobra.Command {
 	fl.DurationVar(&o.statusMaxAge, "status-max-age", statushttp.DefaultMaxAge, "refetch a status list cached longer than this; unreachable then means DENY STATUS_UNAVAILABLE")
 	fl.DurationVar(&o.statusTimeout, "status-timeout", statushttp.DefaultTimeout, "time limit of one status list fetch")
 	fl.BoolVar(&o.requireStatus, "require-status", false, "deny credentials that carry no revocation entry")
+	fl.StringArrayVar(&o.intentCheckers, "intent-checker", nil, "intent checker asked for every request, NAME, NAME=JSON or NAME=@FILE (repeatable; cel, lexical, external)")
+	fl.DurationVar(&o.intentTimeout, "intent-timeout", presentation.DefaultIntentTimeout, "time limit of one intent checker; no answer is a DENY INTENT_CHECK_FAILED")
+	fl.StringVar(&o.intentOnError, "intent-on-error", "deny", "what a failed intent checker means: deny, or escalate (NEEDS_APPROVAL)")
 	_ = v.MarkFlagRequired("data")
 	_ = v.MarkFlagRequired("audience")
 	cmd.AddCommand(v, newServeStatusCmd(io))
@@ -146,10 +153,15 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 		return err
 	}
 	fetcher := &statushttp.Fetcher{MaxAge: o.statusMaxAge, Timeout: o.statusTimeout, Verify: cv.VerifyStatusList}
+	policy, closeCheckers, err := o.intentPolicy()
+	if err != nil {
+		return err
+	}
+	defer closeCheckers()
 	v, err := presentation.New(presentation.Config{
 		Audience: o.audience, Resolver: did.KeyResolver{}, TrustedRoots: o.trustRoots,
 		InsecureTrustAnyRoot: o.insecureTrustAnyRoot, Store: db, Logger: log,
-		Status: fetcher, RequireStatus: o.requireStatus, Signer: w,
+		Status: fetcher, RequireStatus: o.requireStatus, Signer: w, Intent: policy,
 	})
 	if err != nil {
 		return err
@@ -163,6 +175,25 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 		<-cmd.Context().Done()
 		srv.GracefulStop()
 	}()
-	log.Info("verifier listening", "addr", lis.Addr().String(), "audience", o.audience, "did", w.DID(), "trusted_roots", len(o.trustRoots))
+	log.Info("verifier listening", "addr", lis.Addr().String(), "audience", o.audience, "did", w.DID(),
+		"trusted_roots", len(o.trustRoots), "intent_checkers", len(policy.Checkers))
 	return srv.Serve(lis)
+}
+
+// intentPolicy builds the intent stage from the flags.
+func (o *serveVerifierOptions) intentPolicy() (presentation.IntentPolicy, func(), error) {
+	p := presentation.IntentPolicy{Timeout: o.intentTimeout}
+	switch o.intentOnError {
+	case "deny":
+	case "escalate":
+		p.OnError = intent.Escalate
+	default:
+		return p, nil, fmt.Errorf("--intent-on-error %q: want deny or escalate", o.intentOnError)
+	}
+	checkers, closeAll, err := buildCheckers(o.intentCheckers)
+	if err != nil {
+		return p, nil, fmt.Errorf("--intent-checker: %w", err)
+	}
+	p.Checkers = checkers
+	return p, closeAll, nil
 }

@@ -25,7 +25,7 @@ var synonyms = map[string]string{
 	"review": "review", "comment": "comment", "feedback": "comment",
 	"channel": "channel", "thread": "channel", "slack": "channel",
 	"flight": "travel", "trip": "travel", "hotel": "travel", "fare": "travel",
-	"repli": "reply", "respond": "reply", "respons": "reply", "answ": "reply", "answer": "reply",
+	"reply": "reply", "respond": "reply", "respons": "reply", "answ": "reply", "answer": "reply",
 	"updat": "inform", "inform": "inform", "brief": "inform", "notify": "inform",
 }
 

@@ -82,7 +82,11 @@ func stem(w string) string {
 		{"ingly", ""}, {"edly", ""}, {"ies", "y"}, {"ied", "y"}, {"ing", ""}, {"ers", ""}, {"er", ""},
 		{"ed", ""}, {"ly", ""}, {"es", ""}, {"s", ""},
 	} {
-		if strings.HasSuffix(w, s.suffix) && len(w)-len(s.suffix) >= 3 && !strings.HasSuffix(w, "ss") {
+		min := 3
+		if s.suffix == "ly" || s.suffix == "er" || s.suffix == "ers" {
+			min = 4 // reply, early, user, order stay whole
+		}
+		if strings.HasSuffix(w, s.suffix) && len(w)-len(s.suffix) >= min && !strings.HasSuffix(w, "ss") {
 			w = w[:len(w)-len(s.suffix)] + s.repl
 			break
 		}

@@ -24,6 +24,8 @@ import (
 	"github.com/mandate-dev/mandate/credentials/status"
 	"github.com/mandate-dev/mandate/credentials/status/statushttp"
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/intent"
+	"github.com/mandate-dev/mandate/intent/lexical"
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/presentation/audit"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
@@ -51,7 +53,7 @@ func (s Step) Outcome() string {
 	if len(s.Reasons) == 0 {
 		return s.Decision
 	}
-	return s.Decision + " " + s.Reasons[0]
+	return s.Decision + " " + strings.Join(s.Reasons, " ")
 }
 
 // Report is the demo's result: the steps, then the verifier's audit trail
@@ -85,6 +87,8 @@ type world struct {
 	offset                           atomic.Int64 // the verifier's clock runs this far ahead (the "a week later" step)
 	started                          time.Time
 	statusServer                     *http.Server // serves the issuers' signed status lists
+	// purposeCheck is the verifier's intent checkers at delegation time.
+	purposeCheck func([]*credentials.Credential, credentials.Subject) error
 }
 
 // statusMaxAge is how long the demo verifier trusts a cached status list;
@@ -216,9 +220,16 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 		closeAll()
 		return nil, err
 	}
+	lex, err := lexical.New(lexical.Config{})
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	policy := presentation.IntentPolicy{Checkers: []intent.Checker{lex}}
+	w.purposeCheck = presentation.PurposeCheck(policy, w.now)
 	v, err := presentation.New(presentation.Config{
 		Audience: Audience, Resolver: did.KeyResolver{}, TrustedRoots: []string{w.principal.DID()},
-		Store: db, Now: w.now, Status: fetcher, RequireStatus: true, Signer: w.verifierID,
+		Store: db, Now: w.now, Status: fetcher, RequireStatus: true, Signer: w.verifierID, Intent: policy,
 	})
 	if err != nil {
 		closeAll()
@@ -333,6 +344,7 @@ func reasonOf(err error) string {
 		{credentials.ErrScopeEscalation, presentation.ReasonScopeEscalation},
 		{credentials.ErrDelegationNotAllowed, presentation.ReasonDelegationNotAllowed},
 		{credentials.ErrDepthExceeded, presentation.ReasonDepthExceeded},
+		{credentials.ErrPurposeOutside, presentation.ReasonIntentMismatch},
 	} {
 		if errors.Is(err, e.err) {
 			return string(e.code)

@@ -18,11 +18,17 @@ const (
 
 var (
 	readMail  = presentation.Request{Action: "email:read", Resource: mailbox, Intent: "summarise today's unread mail"}
-	readSlack = presentation.Request{Action: "slack:read", Resource: channel, Intent: "catch up on #general"}
+	readSlack = presentation.Request{Action: "slack:read", Resource: channel, Intent: "summarise the #general channel for Alice"}
+	// digSlack is within the grant's scope and outside its purpose.
+	digSlack  = presentation.Request{Action: "slack:read", Resource: channel, Intent: "dig up who criticised her so I can rebut them publicly"}
 	draftMail = presentation.Request{Action: "email:draft", Resource: "mailbox:alice/drafts", Intent: "draft a reply to Bob"}
 	sendMail  = presentation.Request{Action: "email:send", Resource: "mailbox:alice/outbox", Intent: "send the reply to Bob"}
-	readCal   = presentation.Request{Action: "calendar:read", Resource: "calendar:alice/work", Intent: "find a slot for the team meeting"}
+	readCal   = presentation.Request{Action: "calendar:read", Resource: "calendar:alice/work", Intent: "find a free slot for the team meeting"}
 )
+
+// assistantPurpose is why Alice gives the assistant its powers; the intent
+// checker compares every request's stated intent with it.
+const assistantPurpose = "Keep Alice's inbox organised and keep her informed: read and summarise her mail and the team's Slack channel, draft replies, find free slots in her calendar; never send"
 
 // rootGrants is what Alice (the principal) gives her assistant; the same
 // content ships as examples/grants/assistant.yaml.
@@ -30,7 +36,7 @@ func rootGrants(subject string, now time.Time) credentials.Template {
 	week := now.Add(7 * 24 * time.Hour)
 	return credentials.Template{
 		Subject: subject,
-		Purpose: "Keep Alice's inbox organised: read, summarise, draft; never send",
+		Purpose: assistantPurpose,
 		Grants: []credentials.Grant{
 			{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"},
 			{ID: "urn:mandate:grant:email-summarize", Action: "email:summarize", Resource: "mailbox:alice/*"},
@@ -64,7 +70,7 @@ func (w *world) cast() ([]func() Step, error) {
 		Subject: w.summarizer.DID(), Purpose: "Summarise Alice's unread mail each morning",
 		Grants:     []credentials.Grant{{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"}},
 		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 1},
-	}, credentials.IssueOptions{Status: w.assistant.StatusRegistry()})
+	}, credentials.IssueOptions{Status: w.assistant.StatusRegistry(), CheckPurpose: w.purposeCheck})
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +146,26 @@ func (w *world) cast() ([]func() Step, error) {
 		func() Step {
 			d, err := w.presentChain(w.summarizer, tamperOneByte(sumChain), readMail, Audience)
 			return decisionStep("one byte of a credential changed", "summarizer", readMail, "DENY SIGNATURE_INVALID", d, err)
+		},
+		func() Step {
+			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, digSlack, Audience)
+			return decisionStep("assistant reads Slack to dig up Alice's critics", "assistant", digSlack, "DENY INTENT_MISMATCH", d, err)
+		},
+		func() Step {
+			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, readSlack, Audience)
+			return decisionStep("assistant reads Slack to keep Alice informed", "assistant", readSlack, "ALLOW", d, err)
+		},
+		func() Step {
+			s := Step{Name: "assistant delegates to a sub-agent for an off-purpose job", Agent: "assistant", Action: "email:read",
+				Resource: "mailbox:alice/*", Expected: "REFUSED INTENT_MISMATCH", Decision: "ISSUED", Reasons: []string{}}
+			_, err := credentials.Delegate(w.assistant, []*credentials.Credential{root}, credentials.Template{
+				Subject: w.summarizer.DID(), Purpose: "Profile everyone who writes to Alice for a marketing list",
+				Grants: []credentials.Grant{{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"}},
+			}, credentials.IssueOptions{CheckPurpose: w.purposeCheck})
+			if err != nil {
+				s.Decision, s.Reasons, s.Detail = "REFUSED", []string{reasonOf(err)}, err.Error()
+			}
+			return s
 		},
 		func() Step {
 			w.offset.Store(int64(8 * 24 * time.Hour)) // a week and a day later
