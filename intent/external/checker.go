@@ -173,7 +173,11 @@ func (c *Checker) Check(ctx context.Context, r intent.Request) (intent.Answer, e
 	resp, err := c.client.Check(ctx, toProto(r))
 	if err != nil {
 		if c.plugin != nil {
-			if perr := c.plugin.exitedWithin(200 * time.Millisecond); perr != nil {
+			wait := time.Duration(0)
+			if status.Code(err) == codes.Unavailable {
+				wait = 200 * time.Millisecond
+			}
+			if perr := c.plugin.exitedWithin(wait); perr != nil {
 				return intent.Answer{}, fmt.Errorf("%w (%v)", perr, err)
 			}
 		}
