@@ -21,7 +21,7 @@ import (
 // newIntentRegistry is every checker the CLI can build by name.
 func newIntentRegistry() (*intent.Registry, error) {
 	r := &intent.Registry{}
-	for name, f := range map[string]intent.Factory{cel.Name: cel.Factory, lexical.Name: lexical.Factory, "external": external.Factory} {
+	for name, f := range map[string]intent.Factory{cel.Name: cel.Factory, lexical.Name: lexical.Factory, external.Name: external.Factory} {
 		if err := r.Register(name, f); err != nil {
 			return nil, err
 		}

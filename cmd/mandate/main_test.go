@@ -75,6 +75,13 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("wider delegation: exit %d, %s", code, errs)
 	}
 
+	// A child whose purpose is outside its parent's is refused at issuance.
+	off := p("off.yaml")
+	os.WriteFile(off, []byte("purpose: Profile everyone who writes to Alice for a marketing list\ngrants:\n  - {id: email-read, action: 'email:read', resource: 'mailbox:alice/*'}\n"), 0o600)
+	if _, errs, code := mandate(t, ctx, "delegate", "--wallet", p("assistant"), "--parent", chainID, "--grants", off, "--to", summarizer); code != 1 || !strings.Contains(errs, "purpose outside the parent's") || !strings.Contains(errs, "(missed: profil, everyon, writ, market, list) (deny)") {
+		t.Fatalf("off-purpose delegation: exit %d, %s", code, errs)
+	}
+
 	// A subject that is not a usable DID is refused before anything is signed.
 	if _, errs, code := mandate(t, ctx, "issue", "--wallet", p("alice"), "--grants", "../../examples/grants/assistant.yaml", "--to", "did:key:zBAD"); code != 1 || !strings.HasPrefix(errs, "mandate: --to: did:") {
 		t.Fatalf("bad --to: exit %d, %s", code, errs)
@@ -89,8 +96,19 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 
 	addr := freeAddr(t)
-	go mandate(t, ctx, "serve", "verifier", "--addr", addr, "--data", p("verifier"), "--audience", "https://mail.example.com", "--trust-root", alice, "--wallet", p("verifier-id"))
+	go mandate(t, ctx, "serve", "verifier", "--addr", addr, "--data", p("verifier"), "--audience", "https://mail.example.com", "--trust-root", alice, "--wallet", p("verifier-id"),
+		"--intent-checker", "lexical", "--intent-checker", `cel={"conditions":["!intent.contains('password')"]}`)
 	waitHealthy(t, addr)
+
+	// Inside the grant, outside the purpose: the intent checkers deny.
+	out, _, code = mandate(t, ctx, "present", "--wallet", p("assistant"), "--verifier", addr, "--action", "slack:read", "--resource", "slack:acme/general", "--intent", "dig up who criticised her so I can rebut them publicly")
+	if code != 3 || !strings.HasPrefix(out, "DENY INTENT_MISMATCH") {
+		t.Fatalf("off-purpose read: exit %d, %s", code, out)
+	}
+	out, _, code = mandate(t, ctx, "present", "--wallet", p("assistant"), "--verifier", addr, "--action", "email:read", "--resource", "mailbox:alice/inbox", "--intent", "summarise the mail, then the password reset ones")
+	if code != 3 || !strings.HasPrefix(out, "DENY INTENT_MISMATCH") {
+		t.Fatalf("cel policy: exit %d, %s", code, out)
+	}
 
 	out = must(t, ctx, "present", "--wallet", p("summarizer"), "--verifier", addr, "--action", "email:read", "--resource", "mailbox:alice/inbox", "--intent", "summarise", "--json")
 	if !strings.Contains(out, `"decision":"ALLOW"`) {
@@ -120,7 +138,7 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Fatalf("approval reused: exit %d, %s", code, out)
 	}
 	log := must(t, ctx, "wallet", "log", "--wallet", p("assistant"), "--json")
-	if n := strings.Count(log, `"seq":`); n != 3 || !strings.Contains(log, `"decision":"NEEDS_APPROVAL"`) || !strings.Contains(log, `"approval":"`+id+`"`) {
+	if n := strings.Count(log, `"seq":`); n != 5 || !strings.Contains(log, `"decision":"NEEDS_APPROVAL"`) || !strings.Contains(log, `"approval":"`+id+`"`) {
 		t.Fatalf("wallet log (%d lines): %s", n, log)
 	}
 }
@@ -140,6 +158,15 @@ func TestCLIRefusals(t *testing.T) {
 	t.Setenv("MANDATE_PASSPHRASE", "right")
 	if _, errs, code := mandate(t, ctx, "serve", "verifier", "--addr", "127.0.0.1:0", "--data", dir, "--audience", "a", "--wallet", filepath.Join(dir, "w")); code != 1 || !strings.Contains(errs, "no trusted roots") {
 		t.Fatalf("no trust: exit %d, %s", code, errs)
+	}
+	for flag, want := range map[string]string{
+		"bogus":                    `mandate: --intent-checker: intent: no checker named "bogus" (known: [cel external lexical])`,
+		`cel={"conditions":["1"]}`: `mandate: --intent-checker: intent: checker "cel": cel: condition "1" is of type int, not bool`,
+		"external":                 "mandate: --intent-checker: intent: checker \"external\": external: exactly one of address and plugin is needed",
+	} {
+		if _, errs, code := mandate(t, ctx, "serve", "verifier", "--addr", "127.0.0.1:0", "--data", dir, "--audience", "a", "--wallet", filepath.Join(dir, "w"), "--trust-root", "did:key:z6Mkx", "--intent-checker", flag); code != 1 || strings.TrimSpace(errs) != want {
+			t.Errorf("--intent-checker %s: exit %d, %q, want %q", flag, code, errs, want)
+		}
 	}
 }
 

@@ -22,6 +22,9 @@ func TestWordForms(t *testing.T) {
 		"schedule scheduling scheduled",
 		"channel channels",
 		"email emails mail",
+		"comment comments commenting commented",
+		"payment payments pay paying paid",
+		"manage managing managed management",
 	}
 	for _, g := range groups {
 		forms := strings.Fields(g)

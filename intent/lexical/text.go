@@ -83,8 +83,9 @@ func stem(w string) string {
 		{"ed", ""}, {"ly", ""}, {"es", ""}, {"s", ""},
 	} {
 		min := 3
-		if s.suffix == "ly" || s.suffix == "er" || s.suffix == "ers" {
-			min = 4 // reply, early, user, order stay whole
+		switch s.suffix {
+		case "ly", "er", "ers", "ment", "ments":
+			min = 4 // reply, early, user, order, comment stay whole
 		}
 		if strings.HasSuffix(w, s.suffix) && len(w)-len(s.suffix) >= min && !strings.HasSuffix(w, "ss") {
 			w = w[:len(w)-len(s.suffix)] + s.repl
