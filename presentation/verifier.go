@@ -494,13 +494,6 @@ func burden(g credentials.Grant) int {
 	return n
 }
 
-func (v *Verifier) checkTrust(root *credentials.Credential) error {
-	if v.cfg.InsecureTrustAnyRoot || slices.Contains(v.cfg.TrustedRoots, root.Subject.Principal) {
-		return nil
-	}
-	return deny(ReasonUntrustedRoot, "principal %s is not a trusted root", root.Subject.Principal)
-}
-
 // credentialDenial maps a credentials error to its reason code.
 func credentialDenial(err error) error {
 	table := []struct {
