@@ -75,7 +75,7 @@ func checkLink(parent, child *Credential) error {
 	case child.Subject.Principal != parent.Subject.Principal:
 		return fmt.Errorf("%w: principal changes from %s to %s", ErrChainBroken, parent.Subject.Principal, child.Subject.Principal)
 	}
-	digest, err := Digest(parent.Raw)
+	digest, err := parent.LinkDigest()
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrParentDigest, err)
 	}

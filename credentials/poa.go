@@ -40,6 +40,18 @@ type Credential struct {
 	Status  []StatusEntry
 	Subject Subject
 	Raw     map[string]any
+	// SignedDigest, when not empty, is the digest a child's parent link
+	// must name, set by a securing format whose signed bytes are not Raw
+	// (an SD-JWT: SPEC §15.2). Empty: Digest(Raw) (SPEC §4).
+	SignedDigest string
+}
+
+// LinkDigest is the digest that a child of c names in its parent link.
+func (c *Credential) LinkDigest() (string, error) {
+	if c.SignedDigest != "" {
+		return c.SignedDigest, nil
+	}
+	return Digest(c.Raw)
 }
 
 // Subject is the credentialSubject of a PoA credential.

@@ -45,6 +45,12 @@ func Issue(s credentials.Signer, t credentials.Template, o Options) (*sdjwt.SDJW
 		ID: t.Subject, Principal: s.DID(), Purpose: t.Purpose, Grants: slices.Clone(t.Grants),
 		Forbidden: t.Forbidden, Delegation: t.Delegation, Approvers: t.Approvers,
 	}
+	return issue(s, sub, t, o)
+}
+
+// issue signs sub as an SD-JWT, one Disclosure per grant.
+func issue(s credentials.Signer, sub credentials.Subject, t credentials.Template, o Options) (*sdjwt.SDJWT, error) {
+	sub.Grants = slices.Clone(sub.Grants)
 	now, rnd := time.Now, o.Rand
 	if o.Now != nil {
 		now = o.Now

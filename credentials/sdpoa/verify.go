@@ -79,6 +79,9 @@ func Verify(compact string, opts ...sdjwt.Option) (*Verified, error) {
 	if err := checkHolder(sd, cred); err != nil {
 		return nil, err
 	}
+	if cred.SignedDigest, err = ParentDigest(s.IssuerJWT); err != nil {
+		return nil, err
+	}
 	out := &Verified{Credential: cred, SD: sd}
 	if sd.KeyBinding != nil {
 		if rd, present := sd.KeyBinding.Claims[RequestDigestClaim]; present {
