@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/mandate-dev/mandate/credentials/status"
+	"github.com/mandate-dev/mandate/intent/cel"
 	"github.com/mandate-dev/mandate/internal/aries"
 )
 
@@ -107,6 +109,27 @@ func Delegate(s Signer, chain []*Credential, t Template, o IssueOptions) (*Crede
 	return child, nil
 }
 
+// conditionEngine checks conditions at issuance, in the environment every
+// verifier evaluates them in.
+var conditionEngine = sync.OnceValues(func() (*cel.Engine, error) { return cel.NewEngine(cel.EngineOptions{}) })
+
+// compileConditions refuses a grant whose condition no verifier could
+// evaluate: it must compile and type-check to bool.
+func compileConditions(grants []Grant) error {
+	e, err := conditionEngine()
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		for _, c := range g.Constraints.Conditions {
+			if err := e.Compile(c); err != nil {
+				return fmt.Errorf("grant %s: %w", g.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
 // mergeForbidden keeps every inherited entry first, then adds the new ones.
 func mergeForbidden(inherited, added []Forbidden) []Forbidden {
 	out := append([]Forbidden{}, inherited...)
@@ -138,6 +161,9 @@ func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error
 		sub.Grants[i].Status = nil
 	}
 	if err := sub.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if err := compileConditions(sub.Grants); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	id, err := newUUID(rnd)
