@@ -3,6 +3,7 @@ package did
 import (
 	"context"
 	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,7 +27,18 @@ type VerificationMethod struct {
 	ID                 string `json:"id"`
 	Type               string `json:"type"`
 	Controller         string `json:"controller"`
-	PublicKeyMultibase string `json:"publicKeyMultibase"`
+	PublicKeyMultibase string `json:"publicKeyMultibase,omitempty"`
+	// PublicKeyJwk is the key of a JsonWebKey2020 method (did:web documents only): an OKP key on Ed25519.
+	PublicKeyJwk *JWK `json:"publicKeyJwk,omitempty"`
+}
+
+// JWK is the public part of an Ed25519 JSON Web Key (RFC 8037). A private member ("d") is refused.
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv"`
+	X   string `json:"x"`
+	Kid string `json:"kid,omitempty"`
+	Alg string `json:"alg,omitempty"`
 }
 
 // Document is a DID document. Relationships refer to verification methods by id.
@@ -147,17 +159,23 @@ func findMethod(doc *Document, did, id string) (*VerificationMethod, error) {
 	return found, nil
 }
 
-// methodKey decodes an Ed25519VerificationKey2020 method and, for did:key, checks it against the identifier.
+// methodKey decodes an Ed25519VerificationKey2020 method (multibase) or a JsonWebKey2020 method (an OKP
+// Ed25519 JWK) and, for did:key, checks it against the identifier. Any other type or key is refused.
 func methodKey(vm *VerificationMethod) (ed25519.PublicKey, error) {
-	if vm.Type != typeEd25519v2020 {
-		return nil, fmt.Errorf("%w: verification method type %s: only %s",
-			ErrUnsupportedPublicKeyType, quote(vm.Type), typeEd25519v2020)
+	var key ed25519.PublicKey
+	var err error
+	switch {
+	case vm.Type == typeEd25519v2020 && vm.PublicKeyJwk == nil:
+		key, err = multibaseKey(vm)
+	case vm.Type == typeJWK2020 && vm.PublicKeyMultibase == "" && !strings.HasPrefix(vm.ID, "did:key:"):
+		key, err = jwkKey(vm.PublicKeyJwk)
+	case vm.Type == typeEd25519v2020 || vm.Type == typeJWK2020:
+		return nil, fmt.Errorf("did: verification method %s of type %s carries the wrong key member",
+			quote(vm.ID), vm.Type)
+	default:
+		return nil, fmt.Errorf("%w: verification method type %s: only %s or %s",
+			ErrUnsupportedPublicKeyType, quote(vm.Type), typeEd25519v2020, typeJWK2020)
 	}
-	codec, raw, err := decodeMultikey(vm.PublicKeyMultibase)
-	if err != nil {
-		return nil, fmt.Errorf("did: verification method %s: %w", quote(vm.ID), err)
-	}
-	key, err := ed25519Key(codec, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -172,4 +190,32 @@ func methodKey(vm *VerificationMethod) (ed25519.PublicKey, error) {
 		return nil, fmt.Errorf("did: resolver gave %s a key other than the one its did:key encodes", quote(vm.ID))
 	}
 	return key, nil
+}
+
+func multibaseKey(vm *VerificationMethod) (ed25519.PublicKey, error) {
+	codec, raw, err := decodeMultikey(vm.PublicKeyMultibase)
+	if err != nil {
+		return nil, fmt.Errorf("did: verification method %s: %w", quote(vm.ID), err)
+	}
+	return ed25519Key(codec, raw)
+}
+
+// jwkKey accepts only {"kty":"OKP","crv":"Ed25519","x":<32 bytes, base64url without padding>}.
+func jwkKey(k *JWK) (ed25519.PublicKey, error) {
+	switch {
+	case k == nil:
+		return nil, errors.New("did: JsonWebKey2020 method has no publicKeyJwk")
+	case k.Kty != "OKP" || k.Crv != "Ed25519":
+		return nil, fmt.Errorf("%w: JWK kty %s crv %s: only OKP Ed25519", ErrUnsupportedPublicKeyType, quote(k.Kty), quote(k.Crv))
+	case k.Alg != "" && k.Alg != "EdDSA":
+		return nil, fmt.Errorf("%w: JWK alg %s: only EdDSA", ErrUnsupportedPublicKeyType, quote(k.Alg))
+	}
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(k.X)
+	if err != nil {
+		return nil, fmt.Errorf("did: JWK x: %w", err)
+	}
+	if len(raw) != ed25519.PublicKeySize {
+		return nil, fmt.Errorf("%w: JWK x is %d bytes, want %d", ErrInvalidPublicKeyLength, len(raw), ed25519.PublicKeySize)
+	}
+	return ed25519.PublicKey(raw), nil
 }

@@ -131,7 +131,7 @@ func TestPublicKey(t *testing.T) {
 			wantText: `did: resolver returned no document for "` + alice + `"`},
 		{name: "2018 method type", rel: "assertionMethod", vm: aliceVM, wantIs: did.ErrUnsupportedPublicKeyType,
 			r:        aliceDoc(t, func(d *did.Document) { d.VerificationMethod[0].Type = "Ed25519VerificationKey2018" }),
-			wantText: `did: unsupported public key type: verification method type "Ed25519VerificationKey2018": only Ed25519VerificationKey2020`},
+			wantText: `did: unsupported public key type: verification method type "Ed25519VerificationKey2018": only Ed25519VerificationKey2020 or JsonWebKey2020`},
 		{name: "other controller", rel: "assertionMethod", vm: aliceVM,
 			r:        aliceDoc(t, func(d *did.Document) { d.VerificationMethod[0].Controller = example }),
 			wantText: `did: verification method "` + aliceVM + `" is controlled by "did:example:carol", not by "` + alice + `"`},
