@@ -21,7 +21,7 @@ func (r staticResolver) Resolve(context.Context, string) (*did.Document, error) 
 // that fetches documents would, and asks PublicKey for a verification
 // method of it. PublicKey never panics, names its package in every error,
 // and returns a key only for a method that is the document's own, listed
-// under the relationship asked for, of the one accepted type, and for
+// under the relationship asked for, of an accepted type, and for
 // did:key the key the identifier encodes.
 func FuzzPublicKey(f *testing.F) {
 	for _, s := range didStrings(f, ccgDir+"ed25519-x25519.json") {
@@ -67,7 +67,7 @@ func FuzzPublicKey(f *testing.F) {
 				continue
 			}
 			n++
-			if vm.Controller != owner || doc.ID != owner || vm.Type != "Ed25519VerificationKey2020" {
+			if vm.Controller != owner || doc.ID != owner || vm.Type != "Ed25519VerificationKey2020" && vm.Type != "JsonWebKey2020" {
 				t.Fatalf("accepted method %+v of document %s", vm, doc.ID)
 			}
 		}
@@ -83,6 +83,65 @@ func FuzzPublicKey(f *testing.F) {
 			if err != nil || !want.Equal(key) {
 				t.Fatalf("did:key %s gave key %x, identifier encodes %x (%v)", vmID, key, want, err)
 			}
+		}
+	})
+}
+
+// FuzzParseWebDocument reads arbitrary bytes as the did:web document of
+// did:web:example.com, as WebResolver does with what it fetched. Whatever it
+// accepts is that DID's own document, every relationship names one of its
+// methods, each method yields a 32-byte key through PublicKey, and the
+// document re-encodes to bytes that parse to the same document.
+func FuzzParseWebDocument(f *testing.F) {
+	const web = "did:web:example.com"
+	pub := make([]byte, 32)
+	pub[0] = 1
+	doc, err := did.WebDocument(web, pub)
+	if err != nil {
+		f.Fatal(err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	s := string(b)
+	x := "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	f.Add([]byte(`{"@context":"https://www.w3.org/ns/did/v1","id":"` + web + `","verificationMethod":[{"id":"` + web +
+		`#k","type":"JsonWebKey2020","controller":"` + web + `","publicKeyJwk":{"kty":"OKP","crv":"Ed25519","x":"` + x +
+		`"}}],"assertionMethod":["` + web + `#k"],"service":[{"id":"#s","type":"X"}]}`))
+	f.Add([]byte(strings.Replace(s, `"type":"`, `"Type":"`, 1)))
+	f.Add([]byte(strings.Replace(s, `"controller":"`+web, `"controller":"did:web:evil.example`, 1)))
+	f.Add([]byte(strings.Replace(s, `"authentication":["`, `"authentication":["did:web:example.com#other","`, 1)))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doc, err := did.ParseWebDocument(web, data)
+		if err != nil {
+			if doc != nil {
+				t.Fatalf("a document and an error: %v", err)
+			}
+			return
+		}
+		if doc.ID != web || len(doc.VerificationMethod) == 0 {
+			t.Fatalf("accepted document %s with %d methods", doc.ID, len(doc.VerificationMethod))
+		}
+		for _, vm := range doc.VerificationMethod {
+			for _, rel := range []string{"assertionMethod", "authentication"} {
+				key, err := did.PublicKey(context.Background(), staticResolver{doc}, vm.ID, rel)
+				if err == nil && len(key) != 32 || err != nil && !strings.Contains(err.Error(), "is not listed under") {
+					t.Fatalf("method %s under %s: key %x, %v", vm.ID, rel, key, err)
+				}
+			}
+		}
+		enc, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := did.ParseWebDocument(web, enc)
+		if err != nil {
+			t.Fatalf("re-encoded document %s refused: %v", enc, err)
+		}
+		if enc2, _ := json.Marshal(again); string(enc2) != string(enc) {
+			t.Fatalf("document changed on re-encoding:\n%s\n%s", enc, enc2)
 		}
 	})
 }
