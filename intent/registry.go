@@ -94,3 +94,19 @@ func DecodeConfig(config json.RawMessage, v any) error {
 	}
 	return nil
 }
+
+// Decoded makes a Factory from a constructor that takes the checker's
+// configuration decoded (strictly, by DecodeConfig) into a C.
+func Decoded[C any, K Checker](build func(C) (K, error)) Factory {
+	return func(config json.RawMessage) (Checker, error) {
+		var cfg C
+		if err := DecodeConfig(config, &cfg); err != nil {
+			return nil, err
+		}
+		k, err := build(cfg)
+		if err != nil {
+			return nil, err // never a typed nil inside the interface
+		}
+		return k, nil
+	}
+}

@@ -2,7 +2,6 @@ package cel
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -66,13 +65,7 @@ func New(cfg Config) (*Checker, error) {
 }
 
 // Factory builds a checker from a JSON Config, for an intent.Registry.
-func Factory(config json.RawMessage) (intent.Checker, error) {
-	var cfg Config
-	if err := intent.DecodeConfig(config, &cfg); err != nil {
-		return nil, err
-	}
-	return New(cfg)
-}
+var Factory = intent.Decoded(New)
 
 // Name implements intent.Checker.
 func (c *Checker) Name() string { return Name }
