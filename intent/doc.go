@@ -3,9 +3,15 @@
 //
 // A Checker answers allow, deny or escalate with a reason and a confidence.
 // Run asks several checkers and combines their answers by one explicit
-// policy: no checker is a deny; any deny wins; an error or a time-out is a
-// deny; otherwise any escalate is an escalate; only unanimous allows allow.
-// The built-in checkers (rules, CEL, external over gRPC) and the verifier
-// stage that calls Run arrive with the intent issue; this package holds the
-// contract they share.
+// policy: no checker is a deny; any deny wins; an error, a panic or a
+// time-out is a deny; otherwise any escalate is an escalate; only unanimous
+// allows allow. A Registry builds checkers by name from their JSON
+// configuration.
+//
+// The built-in checkers are in the sub-packages: cel (conditions), lexical
+// (a deterministic baseline) and external (any checker over gRPC, at an
+// address or as a checksum-pinned plugin). evalset qualifies a checker on
+// labelled cases. The verifier's intent stage (presentation.IntentPolicy)
+// calls Run after the scope, status and limit checks; docs/INTENT.md says
+// how well each checker does and how it fails.
 package intent
