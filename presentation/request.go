@@ -1,7 +1,9 @@
 package presentation
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/mandate-dev/mandate/credentials"
@@ -63,5 +65,43 @@ type Challenge struct {
 	Formats   []string
 }
 
-// FormatLDP is the JSON-LD presentation with Ed25519Signature2020 proofs.
-const FormatLDP = "ldp"
+// Presentation formats (Config.Formats, Challenge.Formats, the wire's
+// format).
+const (
+	// FormatLDP is the JSON-LD presentation with Ed25519Signature2020 proofs.
+	FormatLDP = "ldp"
+	// FormatSDJWT is a chain of SD-JWT links, the leaf with key binding
+	// (SPEC §15).
+	FormatSDJWT = "sd-jwt"
+	// FormatBBS is reserved for BBS+ derived proofs; not built yet.
+	FormatBBS = "bbs"
+)
+
+// ErrFormatNotBuilt: a format that is named but not implemented yet.
+var ErrFormatNotBuilt = errors.New("presentation: format not built yet")
+
+// validateFormats refuses an unknown, unbuilt or repeated format.
+func validateFormats(formats []string) error {
+	for i, f := range formats {
+		switch {
+		case f == FormatBBS:
+			return fmt.Errorf("%w: %s", ErrFormatNotBuilt, f)
+		case f != FormatLDP && f != FormatSDJWT:
+			return fmt.Errorf("presentation: config: unknown format %.32q (accepted: %s, %s)", f, FormatLDP, FormatSDJWT)
+		case slices.Contains(formats[:i], f):
+			return fmt.Errorf("presentation: config: format %s listed twice", f)
+		}
+	}
+	return nil
+}
+
+// PickFormat is the wallet's side of negotiation: the first of the formats
+// it holds (in its order of preference) that the verifier accepts.
+func PickFormat(accepted, held []string) (string, error) {
+	for _, f := range held {
+		if slices.Contains(accepted, f) {
+			return f, nil
+		}
+	}
+	return "", fmt.Errorf("presentation: no common format: the verifier accepts %v, the wallet holds %v", accepted, held)
+}

@@ -38,6 +38,10 @@ const (
 type Config struct {
 	// Audience is this verifier's identity; presentations must name it.
 	Audience string
+	// Formats are the presentation formats this verifier accepts, its
+	// policy, listed in every Challenge (nil: ["ldp"]). See FormatLDP,
+	// FormatSDJWT; any other is refused by Validate.
+	Formats []string
 	// Resolver resolves issuer and holder DIDs. Required.
 	Resolver did.Resolver
 	// TrustedRoots are the principal DIDs whose root credentials this
@@ -104,6 +108,9 @@ func (c Config) Validate() error {
 	if err := c.Intent.validate(); err != nil {
 		return err
 	}
+	if err := validateFormats(c.Formats); err != nil {
+		return err
+	}
 	for _, r := range c.TrustedRoots {
 		if !strings.HasPrefix(r, "did:") {
 			return fmt.Errorf("presentation: config: trusted root %q is not a DID", r)
@@ -143,6 +150,10 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if len(cfg.Formats) == 0 {
+		cfg.Formats = []string{FormatLDP}
+	}
+	cfg.Formats = slices.Clone(cfg.Formats)
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -168,6 +179,15 @@ func New(cfg Config) (*Verifier, error) {
 // Audience returns the verifier's audience.
 func (v *Verifier) Audience() string { return v.cfg.Audience }
 
+// Accepts reports whether format is one of the verifier's accepted
+// formats ("" is FormatLDP).
+func (v *Verifier) Accepts(format string) bool {
+	if format == "" {
+		format = FormatLDP
+	}
+	return slices.Contains(v.cfg.Formats, format)
+}
+
 // Challenge issues a single-use nonce for this verifier's audience.
 func (v *Verifier) Challenge(ctx context.Context) (Challenge, error) {
 	now := v.cfg.Now()
@@ -176,7 +196,7 @@ func (v *Verifier) Challenge(ctx context.Context) (Challenge, error) {
 	if err != nil {
 		return Challenge{}, err
 	}
-	return Challenge{Nonce: n, Audience: v.cfg.Audience, ExpiresAt: exp, Formats: []string{FormatLDP}}, nil
+	return Challenge{Nonce: n, Audience: v.cfg.Audience, ExpiresAt: exp, Formats: slices.Clone(v.cfg.Formats)}, nil
 }
 
 // denial is a pipeline failure: the reason code and what went wrong.
@@ -197,6 +217,10 @@ type AuthorizeOption func(*state)
 // WithApproval attaches a signed approval (from ApprovalService) for a grant
 // that requires one.
 func WithApproval(answer string) AuthorizeOption { return func(s *state) { s.answer = answer } }
+
+// WithFormat names the presentation's format (default FormatLDP); a
+// format the verifier does not accept is denied MALFORMED.
+func WithFormat(format string) AuthorizeOption { return func(s *state) { s.format = format } }
 
 // Authorize runs the verification pipeline on a presentation for req and
 // stops at the first failure, then records the decision in the audit log.
@@ -245,6 +269,7 @@ func (d *Decision) applyError(err error) {
 // state is what the pipeline has learnt so far.
 type state struct {
 	req    Request
+	format string
 	now    time.Time
 	holder string
 	chain  []*credentials.Credential
@@ -283,15 +308,18 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	if err := st.req.Validate(); err != nil {
 		return deny(ReasonMalformed, "%w", err)
 	}
-	vp, err := parseVP(data)
+	if !v.Accepts(st.format) {
+		return deny(ReasonMalformed, "format %.32q is not accepted by this verifier", st.format)
+	}
+	// Signatures and holder binding depend on the format; every stage
+	// after them is shared.
+	var err error
+	if st.format == FormatSDJWT {
+		err = v.checkSDJWT(ctx, data, st)
+	} else {
+		err = v.checkLDP(ctx, data, st)
+	}
 	if err != nil {
-		return err
-	}
-	if err := v.checkSignatures(ctx, vp, st); err != nil {
-		return err
-	}
-	st.holder = vp.holder // named as actor only once its proof verified
-	if err := v.checkBinding(vp, st); err != nil {
 		return err
 	}
 	if err := checkChain(st.chain); err != nil {
@@ -331,6 +359,20 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 		return v.checkApproval(ctx, st, g)
 	}
 	return nil
+}
+
+// checkLDP verifies a JSON-LD presentation (§7.3): the signatures and
+// the holder's binding to this verifier, one use, one request.
+func (v *Verifier) checkLDP(ctx context.Context, data []byte, st *state) error {
+	vp, err := parseVP(data)
+	if err != nil {
+		return err
+	}
+	if err := v.checkSignatures(ctx, vp, st); err != nil {
+		return err
+	}
+	st.holder = vp.holder // named as actor only once its proof verified
+	return v.checkBinding(vp, st)
 }
 
 // checkSignatures verifies every credential's proof explicitly (aries'
@@ -383,18 +425,8 @@ func (v *Verifier) checkBinding(vp *parsedVP, st *state) error {
 	if vp.proof.Domain != v.cfg.Audience {
 		return deny(ReasonAudienceMismatch, "presentation is for %q, this verifier is %q", vp.proof.Domain, v.cfg.Audience)
 	}
-	aud, err := v.nonces.Consume(vp.proof.Challenge, st.now)
-	switch {
-	case errors.Is(err, ErrChallengeUnknown):
-		return deny(ReasonChallengeUnknown, "%w", err)
-	case errors.Is(err, ErrChallengeExpired):
-		return deny(ReasonChallengeExpired, "%w", err)
-	case errors.Is(err, ErrReplay):
-		return deny(ReasonReplay, "%w", err)
-	case err != nil:
+	if err := v.consumeNonce(vp.proof.Challenge, st.now); err != nil {
 		return err
-	case aud != v.cfg.Audience:
-		return deny(ReasonAudienceMismatch, "nonce was issued for %q", aud)
 	}
 	want, err := st.req.Digest()
 	if err != nil {
