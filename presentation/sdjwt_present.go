@@ -2,6 +2,7 @@ package presentation
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -120,4 +121,57 @@ func PresentSDJWT(holder credentials.Signer, sel *SDJWTSelection, ch Challenge, 
 		return nil, fmt.Errorf("presentation: encode: %w", err)
 	}
 	return b, nil
+}
+
+// Held is what a wallet can present: its chains in each format.
+type Held struct {
+	LDP   [][]*credentials.Credential
+	SDJWT [][]*sdjwt.SDJWT
+}
+
+// Formats lists the formats h holds chains in, the most private first.
+func (h Held) Formats() []string {
+	var out []string
+	if len(h.SDJWT) > 0 {
+		out = append(out, FormatSDJWT)
+	}
+	if len(h.LDP) > 0 {
+		out = append(out, FormatLDP)
+	}
+	return out
+}
+
+// Present negotiates and presents: in the order of Formats, the first
+// format the challenge lists (the verifier's policy) in which a held chain
+// covers req. It returns that format and the presentation.
+func (h Held) Present(holder credentials.Signer, ch Challenge, req Request, now time.Time) (string, []byte, error) {
+	tried := false
+	for _, f := range h.Formats() {
+		if !slices.Contains(ch.Formats, f) {
+			continue
+		}
+		tried = true
+		var vp []byte
+		var err error
+		switch f {
+		case FormatSDJWT:
+			var sel *SDJWTSelection
+			if sel, err = SelectSDJWT(h.SDJWT, holder.DID(), req.Action, req.Resource, now); err == nil {
+				vp, err = PresentSDJWT(holder, sel, ch, req, now)
+			}
+		default:
+			var chain []*credentials.Credential
+			if chain, err = Select(h.LDP, holder.DID(), req.Action, req.Resource, now); err == nil {
+				vp, err = Present(holder, chain, ch, req, now)
+			}
+		}
+		if errors.Is(err, ErrNoChain) {
+			continue
+		}
+		return f, vp, err
+	}
+	if !tried {
+		return "", nil, fmt.Errorf("presentation: no common format: the verifier accepts %v, the wallet holds %v", ch.Formats, h.Formats())
+	}
+	return "", nil, fmt.Errorf("%w: %s on %s", ErrNoChain, req.Action, req.Resource)
 }

@@ -37,8 +37,13 @@ func (c *Client) Challenge(ctx context.Context) (presentation.Challenge, error) 
 // Send submits a presentation for req, with a signed approval when one is
 // given (approval may be "").
 func (c *Client) Send(ctx context.Context, vp []byte, req presentation.Request, approval ...string) (presentation.Decision, error) {
+	return c.SendFormat(ctx, presentation.FormatLDP, vp, req, approval...)
+}
+
+// SendFormat is Send for a presentation in the given format.
+func (c *Client) SendFormat(ctx context.Context, format string, vp []byte, req presentation.Request, approval ...string) (presentation.Decision, error) {
 	in := &mandatev1.AuthorizeRequest{
-		Presentation: vp, Format: presentation.FormatLDP,
+		Presentation: vp, Format: format,
 		Request: &mandatev1.Request{Action: req.Action, Resource: req.Resource, Intent: req.Intent, Context: req.Context},
 	}
 	if len(approval) > 0 {
@@ -67,4 +72,20 @@ func (c *Client) Authorize(ctx context.Context, holder credentials.Signer, chain
 		return presentation.Decision{Outcome: presentation.Deny}, err
 	}
 	return c.Send(ctx, vp, req, approval...)
+}
+
+// AuthorizeHeld does the whole exchange with negotiation: challenge, then
+// the first format the verifier accepts in which a held chain covers req
+// (Held.Present), present, decide. It returns the format used.
+func (c *Client) AuthorizeHeld(ctx context.Context, holder credentials.Signer, held presentation.Held, req presentation.Request, approval ...string) (presentation.Decision, string, error) {
+	ch, err := c.Challenge(ctx)
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny}, "", err
+	}
+	format, vp, err := held.Present(holder, ch, req, c.now())
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny}, "", err
+	}
+	d, err := c.SendFormat(ctx, format, vp, req, approval...)
+	return d, format, err
 }

@@ -27,17 +27,21 @@ var (
 	agent = testkeys.New("agent")
 )
 
-func dial(t *testing.T) *grpc.ClientConn {
+func dial(t *testing.T, with ...func(*presentation.Config)) *grpc.ClientConn {
 	t.Helper()
 	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	v, err := presentation.New(presentation.Config{
+	cfg := presentation.Config{
 		Audience: "https://svc.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()}, Store: db,
 		Signer: testkeys.New("verifier"),
-	})
+	}
+	for _, w := range with {
+		w(&cfg)
+	}
+	v, err := presentation.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

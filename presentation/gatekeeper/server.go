@@ -3,6 +3,7 @@ package gatekeeper
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -62,7 +63,11 @@ func (s *Server) Authorize(ctx context.Context, in *mandatev1.AuthorizeRequest) 
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	var opts []presentation.AuthorizeOption
+	// Fail closed: only the formats of the verifier's policy are decided.
+	if !s.v.Accepts(in.GetFormat()) {
+		return nil, toStatus(errors.Join(errInput, fmt.Errorf("format %.32q is not accepted by this verifier", in.GetFormat())))
+	}
+	opts := []presentation.AuthorizeOption{presentation.WithFormat(in.GetFormat())}
 	if a := in.GetApproval(); a != "" {
 		opts = append(opts, presentation.WithApproval(a))
 	}
@@ -76,8 +81,6 @@ func fromProto(in *mandatev1.AuthorizeRequest) (presentation.Request, error) {
 		return presentation.Request{}, errors.Join(errInput, errors.New("request is missing"))
 	case len(in.GetPresentation()) == 0:
 		return presentation.Request{}, errors.Join(errInput, errors.New("presentation is missing"))
-	case in.GetFormat() != "" && in.GetFormat() != presentation.FormatLDP:
-		return presentation.Request{}, errors.Join(errInput, errors.New("format "+in.GetFormat()+" is not accepted"))
 	}
 	return presentation.Request{Action: r.GetAction(), Resource: r.GetResource(), Intent: r.GetIntent(), Context: r.GetContext()}, nil
 }
