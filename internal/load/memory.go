@@ -16,8 +16,8 @@ import (
 // Sample is one reading of a process's /proc/PID/status (memory, in bytes)
 // and /proc/PID/stat (CPU time).
 type Sample struct {
-	// At is how long after the load began the reading was taken (negative:
-	// before the first request).
+	// At is how long after the load began the reading was taken; the first
+	// reading is taken just before the first request.
 	At time.Duration `json:"-"`
 	// RSS is VmRSS, the resident set now.
 	RSS int64 `json:"rssBytes"`
@@ -35,7 +35,8 @@ type Sample struct {
 // Linux architecture Go supports.
 const clockTick = 10 * time.Millisecond
 
-// ReadSample reads VmRSS, VmHWM and the CPU time of process pid (Linux only).
+// ReadSample reads VmRSS, VmHWM, RssAnon, RssFile and the CPU time of
+// process pid (Linux only).
 func ReadSample(pid int) (Sample, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
