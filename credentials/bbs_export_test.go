@@ -15,3 +15,12 @@ func DeriveBBSWithFrame(c *Credential, frame map[string]any, nonce []byte) (map[
 }
 
 var didBLSKey = parseBLSKey
+
+// VerifyBBSAries verifies with aries' uncached primitive (benchmarks only).
+func VerifyBBSAries(doc map[string]any, nonce, pub []byte) error {
+	eng, err := bbsEngine()
+	if err != nil {
+		return err
+	}
+	return eng.VerifyDerivedAries(doc, nonce, pub)
+}

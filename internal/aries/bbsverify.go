@@ -188,3 +188,20 @@ func checkProofLayout(p []byte, hidden int) error {
 	}
 	return nil
 }
+
+// VerifyDerivedAries is VerifyDerived with aries' own BBSG2Pub.VerifyProof
+// (generators recomputed on every call, none of the checks above). It is
+// for benchmarks that compare the two; never use it to decide anything.
+func (b *BBS) VerifyDerivedAries(doc map[string]any, nonce, pub []byte) error {
+	_, proofValue, err := readDerivedProof(doc, nonce)
+	if err != nil {
+		return err
+	}
+	msgs, err := b.derivedStatements(doc)
+	if err != nil {
+		return err
+	}
+	bbsMu.Lock()
+	defer bbsMu.Unlock()
+	return bbs12381g2pub.New().VerifyProof(msgs, proofValue, nonce, pub)
+}
