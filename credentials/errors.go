@@ -10,6 +10,9 @@ var (
 	ErrSignature = errors.New("credentials: signature invalid")
 	// ErrUnsupportedDIDMethod: the issuer's DID method is not accepted.
 	ErrUnsupportedDIDMethod = errors.New("credentials: unsupported DID method")
+	// ErrDIDResolution: a signer's DID document could not be had (did:web
+	// fetch failed, too large, not the DID's own, a key that is not Ed25519).
+	ErrDIDResolution = errors.New("credentials: DID resolution failed")
 	// ErrChainBroken: links do not connect (issuer is not the parent's
 	// subject, parent id differs, principal changes, root is not self-issued).
 	ErrChainBroken = errors.New("credentials: chain broken")

@@ -44,6 +44,10 @@ type Credential struct {
 	// must name, set by a securing format whose signed bytes are not Raw
 	// (an SD-JWT: SPEC §15.2). Empty: Digest(Raw) (SPEC §4).
 	SignedDigest string
+	// Witness is the DID whose witness proof a root carries beside the
+	// issuer's ("" when none). Set only once that proof has verified
+	// (Verifier.VerifyMap) or was made (Witness).
+	Witness string
 }
 
 // LinkDigest is the digest that a child of c names in its parent link.

@@ -572,7 +572,7 @@ func proofAttacks() []attack {
 		{name: "a credential with two proofs", craft: onRoot(func(t *testing.T, m map[string]any) {
 			second := resign(t, copyJSON(t, m), mallory, mallory.VerificationMethod(), "assertionMethod")["proof"]
 			m["proof"] = []any{m["proof"], second}
-		}), reason: presentation.ReasonSignatureInvalid, msg: "document has 2 proofs, want exactly 1"},
+		}), reason: presentation.ReasonSignatureInvalid, msg: `proof 1: aries: verify proof: credentials: second proof's proofPurpose "assertionMethod", want witness`},
 	}
 }
 
