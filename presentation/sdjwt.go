@@ -139,3 +139,14 @@ func sdjwtDenial(err error) error {
 	}
 	return credentialDenial(err)
 }
+
+// SDJWTReason is the reason code the verifier gives an sdjwt, sdpoa or
+// chain error (INTERNAL_ERROR for any other), for tools that check an
+// SD-JWT outside a presentation.
+func SDJWTReason(err error) Reason {
+	var dn *denial
+	if errors.As(sdjwtDenial(err), &dn) {
+		return dn.reason
+	}
+	return ReasonInternalError
+}

@@ -8,6 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/sdjwt"
+	"github.com/mandate-dev/mandate/credentials/sdpoa"
 	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/wallet"
@@ -20,6 +22,8 @@ type issueOptions struct {
 	to     string
 	parent string
 	out    string
+	format string
+	decoys int
 	// delegate only: the intent checkers that judge the child's purpose.
 	purposeCheckers []string
 	skipPurpose     bool
@@ -32,6 +36,9 @@ func newIssueCmd(io *streams) *cobra.Command {
 		Short: "Issue a root PoA credential, signed by the wallet's DID as principal",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.checkFormat(); err != nil {
+				return err
+			}
 			t, err := o.template()
 			if err != nil {
 				return err
@@ -44,6 +51,16 @@ func newIssueCmd(io *streams) *cobra.Command {
 			alloc, err := statusAllocator(w)
 			if err != nil {
 				return err
+			}
+			if o.format == presentation.FormatSDJWT {
+				s, err := sdpoa.Issue(w, t, sdpoa.Options{IssueOptions: credentials.IssueOptions{Status: alloc}, Decoys: o.decoys})
+				if err != nil {
+					return err
+				}
+				if err := o.writeSDJWT([]*sdjwt.SDJWT{s}, io); err != nil {
+					return err
+				}
+				return o.publish(w, alloc)
 			}
 			c, err := credentials.Issue(w, t, credentials.IssueOptions{Status: alloc})
 			if err != nil {
@@ -59,8 +76,14 @@ func newIssueCmd(io *streams) *cobra.Command {
 	cmd.Flags().StringVar(&o.grants, "grants", "", "grant file, YAML or JSON (see examples/grants)")
 	cmd.Flags().StringVar(&o.to, "to", "", "the agent's DID (overrides the file's subject)")
 	cmd.Flags().StringVar(&o.out, "out", "", "write the chain here (default stdout)")
+	o.formatFlags(cmd)
 	_ = cmd.MarkFlagRequired("grants")
 	return cmd
+}
+
+func (o *issueOptions) formatFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.format, "format", presentation.FormatLDP, "how the credential is secured: ldp (JSON-LD proof) or sd-jwt (one Disclosure per grant); bbs is not built yet")
+	cmd.Flags().IntVar(&o.decoys, "decoys", 2, "sd-jwt: decoy grant digests, so that a verifier cannot count hidden grants (0..64)")
 }
 
 func newDelegateCmd(io *streams) *cobra.Command {
@@ -70,6 +93,9 @@ func newDelegateCmd(io *streams) *cobra.Command {
 		Short: "Delegate part of a held chain to a sub-agent (refused if wider than the parent)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.checkFormat(); err != nil {
+				return err
+			}
 			t, err := o.template()
 			if err != nil {
 				return err
@@ -82,6 +108,12 @@ func newDelegateCmd(io *streams) *cobra.Command {
 			raw, err := w.Chain(o.parent)
 			if err != nil {
 				return fmt.Errorf("parent chain %s: %w", o.parent, err)
+			}
+			if sd := isSDJWTChain(raw); sd != (o.format == presentation.FormatSDJWT) {
+				return fmt.Errorf("--format %s: the parent chain %s is %s; a child is secured as its parent", o.format, o.parent, map[bool]string{true: "sd-jwt", false: "ldp"}[sd])
+			}
+			if o.format == presentation.FormatSDJWT {
+				return o.delegateSDJWT(w, raw, t, io)
 			}
 			chain, err := credentials.DecodeChain(raw)
 			if err != nil {
@@ -113,6 +145,7 @@ func newDelegateCmd(io *streams) *cobra.Command {
 	cmd.Flags().StringArrayVar(&o.purposeCheckers, "intent-checker", []string{"lexical"}, "intent checker that must find the child's purpose within the parent's, NAME, NAME=JSON or NAME=@FILE (repeatable)")
 	cmd.Flags().BoolVar(&o.skipPurpose, "insecure-skip-purpose-check", false, "UNSAFE: sign the child without checking its purpose against the parent's")
 	cmd.Flags().StringVar(&o.out, "out", "", "write the chain here (default stdout)")
+	o.formatFlags(cmd)
 	_ = cmd.MarkFlagRequired("grants")
 	_ = cmd.MarkFlagRequired("parent")
 	return cmd
@@ -167,6 +200,56 @@ func (o *issueOptions) publish(w *wallet.Wallet, alloc credentials.StatusAllocat
 	}
 	if _, err := publish(w); err != nil {
 		return fmt.Errorf("issued, but publishing the status lists failed (run `mandate status publish`): %w", err)
+	}
+	return nil
+}
+
+// delegateSDJWT signs an SD-JWT child under the SD-JWT chain raw.
+func (o *issueOptions) delegateSDJWT(w *wallet.Wallet, raw []byte, t credentials.Template, io *streams) error {
+	chain, err := sdpoa.DecodeChain(raw)
+	if err != nil {
+		return err
+	}
+	alloc, err := statusAllocator(w)
+	if err != nil {
+		return err
+	}
+	check, closeCheckers, err := o.purposeCheck()
+	if err != nil {
+		return err
+	}
+	defer closeCheckers()
+	child, err := sdpoa.Delegate(w, chain, t, sdpoa.Options{IssueOptions: credentials.IssueOptions{Status: alloc, CheckPurpose: check}, Decoys: o.decoys})
+	if err != nil {
+		return err
+	}
+	if err := o.writeSDJWT(append(chain, child), io); err != nil {
+		return err
+	}
+	return o.publish(w, alloc)
+}
+
+func (o *issueOptions) checkFormat() error {
+	if o.decoys < 0 || o.decoys > credentials.MaxGrants {
+		return fmt.Errorf("--decoys %d: want 0..%d", o.decoys, credentials.MaxGrants)
+	}
+	return checkFormat(o.format)
+}
+
+func (o *issueOptions) writeSDJWT(chain []*sdjwt.SDJWT, io *streams) error {
+	b, err := sdpoa.EncodeChain(chain)
+	if err != nil {
+		return err
+	}
+	if err := writeOut(o.out, b, io); err != nil {
+		return err
+	}
+	if o.out != "" {
+		leaf, err := sdpoa.VerifyLink(chain[len(chain)-1].String())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(io.err, "issued", leaf.Credential.ID, "(sd-jwt)")
 	}
 	return nil
 }

@@ -55,7 +55,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(
 		newWalletCmd(io), newDIDCmd(io), newIssueCmd(io), newDelegateCmd(io), newPresentCmd(io),
-		newServeCmd(io), newVCCmd(io), newDemoCmd(io), newStatusCmd(io),
+		newServeCmd(io), newVCCmd(io), newDemoCmd(io), newStatusCmd(io), newSDJWTCmd(io),
 	)
 	root.AddCommand(newRevokeCmds(io)...)
 	root.AddCommand(newAnswerCmds(io)...)

@@ -30,6 +30,7 @@ type presentOptions struct {
 	approval string
 	out      string
 	asJSON   bool
+	format   string
 }
 
 func newPresentCmd(io *streams) *cobra.Command {
@@ -53,6 +54,7 @@ func newPresentCmd(io *streams) *cobra.Command {
 	fl.StringArrayVar(&o.context, "context", nil, "request context as key=value (repeatable)")
 	fl.StringVar(&o.out, "out", "", "offline mode: write the presentation here (default stdout)")
 	fl.BoolVar(&o.asJSON, "json", false, "print the decision as JSON")
+	fl.StringVar(&o.format, "format", "", "present in this format: sd-jwt or ldp (default: the first the verifier accepts that the wallet holds, sd-jwt first; offline: the first held); bbs is not built yet")
 	fl.StringVar(&o.approval, "approval", "", "id of an approved request (from a NEEDS_APPROVAL answer): its signed approval is fetched and attached")
 	_ = cmd.MarkFlagRequired("action")
 	_ = cmd.MarkFlagRequired("resource")
@@ -79,6 +81,9 @@ func (o *presentOptions) run(cmd *cobra.Command, io *streams) error {
 	if online == (o.nonce != "" || o.audience != "") {
 		return errors.New("give either --verifier, or --nonce with --audience")
 	}
+	if err := checkFormat(o.format); err != nil {
+		return err
+	}
 	req, err := o.request()
 	if err != nil {
 		return err
@@ -88,19 +93,23 @@ func (o *presentOptions) run(cmd *cobra.Command, io *streams) error {
 		return err
 	}
 	defer w.Close()
-	chains, err := heldChains(w)
+	held, err := heldChains(w)
 	if err != nil {
 		return err
 	}
+	switch o.format {
+	case presentation.FormatSDJWT:
+		held.LDP = nil
+	case presentation.FormatLDP:
+		held.SDJWT = nil
+	}
 	if !online {
-		chain, err := presentation.Select(chains, w.DID(), req.Action, req.Resource, time.Now())
+		ch := presentation.Challenge{Nonce: o.nonce, Audience: o.audience, Formats: held.Formats()}
+		format, vp, err := held.Present(w, ch, req, time.Now())
 		if err != nil {
 			return err
 		}
-		vp, err := presentation.Present(w, chain, presentation.Challenge{Nonce: o.nonce, Audience: o.audience}, req, time.Now())
-		if err != nil {
-			return err
-		}
+		fmt.Fprintln(io.err, "format", format)
 		return writeOut(o.out, vp, io)
 	}
 	conn, err := grpc.NewClient(o.verifier, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -120,7 +129,7 @@ func (o *presentOptions) run(cmd *cobra.Command, io *streams) error {
 		answer = append(answer, r.Answer)
 	}
 	client := gatekeeper.NewClient(mandatev1.NewVerifierServiceClient(conn), nil)
-	d, err := client.Authorize(cmd.Context(), w, chains, req, answer...)
+	d, _, err := client.AuthorizeHeld(cmd.Context(), w, held, req, answer...)
 	if err != nil {
 		return err
 	}

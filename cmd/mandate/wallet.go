@@ -9,7 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/sdpoa"
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/wallet"
 )
 
@@ -110,6 +112,9 @@ func importChain(ctx context.Context, o importOptions, path string, io *streams)
 	if err != nil {
 		return err
 	}
+	if isSDJWTChain(data) {
+		return importSDJWTChain(o, data, io)
+	}
 	chain, err := verifyChain(ctx, data)
 	if err != nil {
 		return err
@@ -168,7 +173,11 @@ func newWalletListCmd(io *streams) *cobra.Command {
 				return err
 			}
 			defer w.Close()
-			chains, err := heldChains(w)
+			held, err := heldChains(w)
+			if err != nil {
+				return err
+			}
+			sd, err := sdjwtCredentials(held.SDJWT)
 			if err != nil {
 				return err
 			}
@@ -176,11 +185,15 @@ func newWalletListCmd(io *streams) *cobra.Command {
 				ID, Principal, Purpose string
 				Links                  int
 				Grants                 []string
+				Format                 string
 			}
 			var rows []row
-			for _, c := range chains {
+			for i, c := range append(held.LDP, sd...) {
 				leaf := c[len(c)-1]
-				r := row{ID: leaf.ID, Principal: leaf.Subject.Principal, Purpose: leaf.Subject.Purpose, Links: len(c)}
+				r := row{ID: leaf.ID, Principal: leaf.Subject.Principal, Purpose: leaf.Subject.Purpose, Links: len(c), Format: presentation.FormatLDP}
+				if i >= len(held.LDP) {
+					r.Format = presentation.FormatSDJWT
+				}
 				for _, g := range leaf.Subject.Grants {
 					r.Grants = append(r.Grants, g.Action+" "+g.Resource)
 				}
@@ -191,7 +204,7 @@ func newWalletListCmd(io *streams) *cobra.Command {
 			}
 			fmt.Fprintf(io.out, "DID %s\n", w.DID())
 			for _, r := range rows {
-				fmt.Fprintf(io.out, "%s  %d link(s)  principal %s\n  purpose: %s\n", r.ID, r.Links, r.Principal, r.Purpose)
+				fmt.Fprintf(io.out, "%s  %d link(s)  %s  principal %s\n  purpose: %s\n", r.ID, r.Links, r.Format, r.Principal, r.Purpose)
 				for _, g := range r.Grants {
 					fmt.Fprintf(io.out, "  grant: %s\n", g)
 				}
@@ -202,4 +215,35 @@ func newWalletListCmd(io *streams) *cobra.Command {
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// importSDJWTChain verifies an SD-JWT chain file (sdpoa.VerifyChain) and
+// stores it whole under its leaf's id.
+func importSDJWTChain(o importOptions, data []byte, io *streams) error {
+	links, err := sdpoa.DecodeChain(data)
+	if err != nil {
+		return err
+	}
+	chain, err := sdpoa.VerifyChain(links)
+	if err != nil {
+		return err
+	}
+	w, err := o.open()
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	leaf := chain[len(chain)-1]
+	if leaf.Subject.ID != w.DID() {
+		return fmt.Errorf("the chain is granted to %s, not to this wallet (%s)", leaf.Subject.ID, w.DID())
+	}
+	enc, err := sdpoa.EncodeChain(links)
+	if err != nil {
+		return err
+	}
+	if err := w.PutChain(leaf.ID, enc); err != nil {
+		return err
+	}
+	fmt.Fprintln(io.out, leaf.ID)
+	return nil
 }

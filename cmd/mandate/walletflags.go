@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/sdpoa"
+	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/wallet"
 )
 
@@ -46,21 +48,29 @@ func (f *walletFlags) open() (*wallet.Wallet, error) {
 	return wallet.Open(f.dir, pass)
 }
 
-// heldChains decodes every chain a wallet holds.
-func heldChains(w *wallet.Wallet) ([][]*credentials.Credential, error) {
+// heldChains decodes every chain a wallet holds, in each format.
+func heldChains(w *wallet.Wallet) (presentation.Held, error) {
+	var held presentation.Held
 	stored, err := w.Chains()
 	if err != nil {
-		return nil, err
+		return held, err
 	}
-	out := make([][]*credentials.Credential, 0, len(stored))
 	for _, s := range stored {
+		if isSDJWTChain(s.Chain) {
+			c, err := sdpoa.DecodeChain(s.Chain)
+			if err != nil {
+				return held, fmt.Errorf("chain %s: %w", s.ID, err)
+			}
+			held.SDJWT = append(held.SDJWT, c)
+			continue
+		}
 		c, err := credentials.DecodeChain(s.Chain)
 		if err != nil {
-			return nil, fmt.Errorf("chain %s: %w", s.ID, err)
+			return held, fmt.Errorf("chain %s: %w", s.ID, err)
 		}
-		out = append(out, c)
+		held.LDP = append(held.LDP, c)
 	}
-	return out, nil
+	return held, nil
 }
 
 func writeOut(path string, data []byte, io *streams) error {
