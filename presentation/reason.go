@@ -28,6 +28,8 @@ const (
 	ReasonNotGranted            Reason = "NOT_GRANTED"            // no grant of the leaf covers the request
 	ReasonUnsupportedConstraint Reason = "UNSUPPORTED_CONSTRAINT" // the grant carries a limit this verifier cannot enforce yet
 	ReasonUntrustedRoot         Reason = "UNTRUSTED_ROOT"         // the root principal is not trusted by this verifier
+	ReasonWitnessRequired       Reason = "WITNESS_REQUIRED"       // the trust policy demands a root witnessed by a named witness, and it is not
+	ReasonDIDResolutionFailed   Reason = "DID_RESOLUTION_FAILED"  // a signer's DID document could not be had (did:web fetch, size, id, key type)
 	ReasonApprovalRequired      Reason = "APPROVAL_REQUIRED"      // the grant needs the principal's signed approval
 	ReasonRevoked               Reason = "REVOKED"                // a credential of the chain, or the grant used, is revoked
 	ReasonSuspended             Reason = "SUSPENDED"              // a credential of the chain, or the grant used, is suspended

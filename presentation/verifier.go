@@ -22,6 +22,7 @@ import (
 	"github.com/mandate-dev/mandate/internal/strictjson"
 	"github.com/mandate-dev/mandate/presentation/audit"
 	"github.com/mandate-dev/mandate/presentation/limits"
+	"github.com/mandate-dev/mandate/presentation/policy"
 )
 
 // MaxPresentationBytes bounds a presentation: a full chain plus the envelope.
@@ -50,6 +51,11 @@ type Config struct {
 	// InsecureTrustAnyRoot accepts a root from any principal. Unsafe: for
 	// demos and tests only; it conflicts with TrustedRoots.
 	InsecureTrustAnyRoot bool
+	// Trust policy (presentation/policy, trust.go): which principals are
+	// trusted for which resources, which actions need a witnessed root,
+	// the accepted formats and DID methods. It conflicts with TrustedRoots
+	// and InsecureTrustAnyRoot, and sets Formats.
+	Policy *policy.Policy
 	// Status fetches status list credentials: a *statushttp.Fetcher whose
 	// Verify is credentials.Verifier.VerifyStatusList. Nil: a credential
 	// that carries status entries is denied STATUS_UNAVAILABLE.
@@ -96,8 +102,8 @@ func (c Config) Validate() error {
 		return errors.New("presentation: config: a signer is required (the verifier signs its audit log)")
 	case c.ApprovalTTL < 0 || c.ApprovalTTL > 24*time.Hour:
 		return errors.New("presentation: config: ApprovalTTL must be 0..24h")
-	case len(c.TrustedRoots) == 0 && !c.InsecureTrustAnyRoot:
-		return errors.New("presentation: config: no trusted roots: name them, or set InsecureTrustAnyRoot")
+	case len(c.TrustedRoots) == 0 && !c.InsecureTrustAnyRoot && c.Policy == nil:
+		return errors.New("presentation: config: no trusted roots: give a Policy, name them, or set InsecureTrustAnyRoot")
 	case len(c.TrustedRoots) > 0 && c.InsecureTrustAnyRoot:
 		return errors.New("presentation: config: TrustedRoots and InsecureTrustAnyRoot conflict")
 	case c.RequireStatus && c.Status == nil:
@@ -109,6 +115,9 @@ func (c Config) Validate() error {
 		return err
 	}
 	if err := validateFormats(c.Formats); err != nil {
+		return err
+	}
+	if err := c.validateTrust(); err != nil {
 		return err
 	}
 	for _, r := range c.TrustedRoots {
@@ -150,6 +159,7 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	cfg = cfg.withPolicy()
 	if len(cfg.Formats) == 0 {
 		cfg.Formats = []string{FormatLDP}
 	}
@@ -338,7 +348,7 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	st.grant = candidates[0].ID
 	// Trust comes before status: status lists are fetched from URLs that
 	// credentials name, and only a trusted chain may make us fetch.
-	if err := v.checkTrust(st.chain[0]); err != nil {
+	if err := v.checkTrust(st.chain, st.req); err != nil {
 		return err
 	}
 	g, links, err := v.checkStatus(ctx, st.chain, candidates, st.now)
@@ -400,6 +410,9 @@ func (v *Verifier) checkSignatures(ctx context.Context, vp *parsedVP, st *state)
 	if err != nil {
 		if errors.Is(err, did.ErrMethodNotSupported) {
 			return deny(ReasonUnsupportedDIDMethod, "holder: %w", err)
+		}
+		if errors.Is(err, did.ErrResolution) {
+			return deny(ReasonDIDResolutionFailed, "holder: %w", err)
 		}
 		if errors.Is(err, aries.ErrProofShape) {
 			return deny(ReasonMalformed, "holder proof: %w", err)
@@ -533,6 +546,7 @@ func credentialDenial(err error) error {
 		reason Reason
 	}{
 		{credentials.ErrUnsupportedDIDMethod, ReasonUnsupportedDIDMethod},
+		{credentials.ErrDIDResolution, ReasonDIDResolutionFailed},
 		{credentials.ErrSignature, ReasonSignatureInvalid},
 		{credentials.ErrMalformed, ReasonMalformed},
 		{credentials.ErrParentDigest, ReasonParentDigestMismatch},

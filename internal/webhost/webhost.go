@@ -5,9 +5,12 @@
 package webhost
 
 import (
+	"context"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -20,8 +23,6 @@ import (
 	"strconv"
 	"sync"
 	"time"
-
-	"context"
 
 	"github.com/mandate-dev/mandate/did"
 )
@@ -205,3 +206,36 @@ func (h *Host) certificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error)
 	h.certs[name] = c
 	return c, nil
 }
+
+// Org is an organisation's did:web signer whose document this host serves: an in-memory Ed25519 key (for
+// tests and demos; a real organisation keeps it in its wallet's KMS).
+type Org struct {
+	did  string
+	vm   string
+	priv ed25519.PrivateKey
+}
+
+// NewOrg makes a key derived from name, publishes the did:web document of domain (and path) and returns
+// its signer.
+func (h *Host) NewOrg(domain, path, name string) (*Org, error) {
+	seed := sha256.Sum256([]byte("mandate webhost org: " + name))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	id := h.DID(domain, path)
+	doc, err := did.WebDocument(id, priv.Public().(ed25519.PublicKey))
+	if err != nil {
+		return nil, err
+	}
+	if err := h.Publish(doc); err != nil {
+		return nil, err
+	}
+	return &Org{did: id, vm: doc.VerificationMethod[0].ID, priv: priv}, nil
+}
+
+// DID returns the organisation's did:web.
+func (o *Org) DID() string { return o.did }
+
+// VerificationMethod returns "<did>#key-1".
+func (o *Org) VerificationMethod() string { return o.vm }
+
+// Sign signs msg with Ed25519.
+func (o *Org) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(o.priv, msg), nil }
