@@ -47,7 +47,11 @@ func printReport(io *streams, rep demo.Report) {
 		if !s.OK() {
 			mark = "MISMATCH"
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, s.Name, s.Agent, s.Action, s.Resource, s.Outcome(), s.Expected, mark)
+		name := s.Name
+		if d := s.Disclosure(); d != "" {
+			name += " [" + d + "]"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, name, s.Agent, s.Action, s.Resource, s.Outcome(), s.Expected, mark)
 	}
 	tw.Flush()
 	if len(rep.Audit) > 0 {

@@ -109,7 +109,7 @@ func newDelegateCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("parent chain %s: %w", o.parent, err)
 			}
-			if sd := isSDJWTChain(raw); sd != (o.format == presentation.FormatSDJWT) {
+			if sd := sdpoa.IsChain(raw); sd != (o.format == presentation.FormatSDJWT) {
 				return fmt.Errorf("--format %s: the parent chain %s is %s; a child is secured as its parent", o.format, o.parent, map[bool]string{true: "sd-jwt", false: "ldp"}[sd])
 			}
 			if o.format == presentation.FormatSDJWT {

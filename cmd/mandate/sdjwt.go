@@ -150,13 +150,6 @@ func checkFormat(f string) error {
 	return fmt.Errorf("--format %q: want ldp or sd-jwt", f)
 }
 
-// isSDJWTChain tells a stored or imported SD-JWT chain (a JSON array of
-// strings) from an LDP one (objects).
-func isSDJWTChain(data []byte) bool {
-	t := strings.TrimLeft(string(data[:min(len(data), 64)]), " \t\r\n")
-	return strings.HasPrefix(t, "[") && strings.HasPrefix(strings.TrimLeft(t[1:], " \t\r\n"), `"`)
-}
-
 // sdjwtCredentials verifies the held SD-JWT chains, for listing them.
 func sdjwtCredentials(chains [][]*sdjwt.SDJWT) ([][]*credentials.Credential, error) {
 	out := make([][]*credentials.Credential, 0, len(chains))

@@ -112,7 +112,7 @@ func importChain(ctx context.Context, o importOptions, path string, io *streams)
 	if err != nil {
 		return err
 	}
-	if isSDJWTChain(data) {
+	if sdpoa.IsChain(data) {
 		return importSDJWTChain(o, data, io)
 	}
 	chain, err := verifyChain(ctx, data)

@@ -56,7 +56,7 @@ func heldChains(w *wallet.Wallet) (presentation.Held, error) {
 		return held, err
 	}
 	for _, s := range stored {
-		if isSDJWTChain(s.Chain) {
+		if sdpoa.IsChain(s.Chain) {
 			c, err := sdpoa.DecodeChain(s.Chain)
 			if err != nil {
 				return held, fmt.Errorf("chain %s: %w", s.ID, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/multiformats/go-multibase"
 
@@ -67,6 +68,14 @@ func EncodeChain(chain []*sdjwt.SDJWT) ([]byte, error) {
 		return nil, fmt.Errorf("sdpoa: encode chain: %w", err)
 	}
 	return b, nil
+}
+
+// IsChain tells an SD-JWT chain file (a JSON array of strings) from an
+// LDP one (a JSON array of objects, or one object) by its first bytes.
+func IsChain(data []byte) bool {
+	t := strings.TrimLeft(string(data[:min(len(data), 64)]), " \t\r\n")
+	rest, ok := strings.CutPrefix(t, "[")
+	return ok && strings.HasPrefix(strings.TrimLeft(rest, " \t\r\n"), `"`)
 }
 
 // DecodeChain reads a JSON array of 1..9 compact SD-JWTs (root first) and

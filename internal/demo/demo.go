@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/sdpoa"
 	"github.com/mandate-dev/mandate/credentials/status"
 	"github.com/mandate-dev/mandate/credentials/status/statushttp"
 	"github.com/mandate-dev/mandate/did"
@@ -43,6 +44,21 @@ type Step struct {
 	Reasons  []string `json:"reasons"`
 	Expected string   `json:"expected"`
 	Detail   string   `json:"-"`
+	// Format is the presentation format, when not ldp; GrantsSeen and
+	// GrantsHeld count the grants the verifier was shown and the grants
+	// the presented chain holds (sd-jwt).
+	Format     string `json:"format,omitempty"`
+	GrantsSeen int    `json:"grantsSeen,omitempty"`
+	GrantsHeld int    `json:"grantsHeld,omitempty"`
+}
+
+// Disclosure is "grants seen N of M held" for a selectively disclosed
+// presentation, "" otherwise.
+func (s Step) Disclosure() string {
+	if s.Format == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s: grants seen %d of %d held", s.Format, s.GrantsSeen, s.GrantsHeld)
 }
 
 // OK reports whether the step got its expected decision and reason.
@@ -230,6 +246,7 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 	v, err := presentation.New(presentation.Config{
 		Audience: Audience, Resolver: did.KeyResolver{}, TrustedRoots: []string{w.principal.DID()},
 		Store: db, Now: w.now, Status: fetcher, RequireStatus: true, Signer: w.verifierID, Intent: policy,
+		Formats: []string{presentation.FormatLDP, presentation.FormatSDJWT},
 	})
 	if err != nil {
 		closeAll()
@@ -305,6 +322,9 @@ func chains(wl *wallet.Wallet) ([][]*credentials.Credential, error) {
 	}
 	var out [][]*credentials.Credential
 	for _, s := range stored {
+		if sdpoa.IsChain(s.Chain) {
+			continue // sdChains
+		}
 		c, err := credentials.DecodeChain(s.Chain)
 		if err != nil {
 			return nil, err

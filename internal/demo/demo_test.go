@@ -20,6 +20,7 @@ func TestDemoStory(t *testing.T) {
 		"ALLOW", "DENY NOT_GRANTED", "NEEDS_APPROVAL APPROVAL_REQUIRED", "ALLOW", "DENY REPLAY",
 		"DENY FORBIDDEN", "REFUSED SCOPE_ESCALATION",
 		"DENY SCOPE_ESCALATION", "DENY REPLAY", "DENY AUDIENCE_MISMATCH", "DENY SIGNATURE_INVALID",
+		"ALLOW", "DENY SIGNATURE_INVALID",
 		"DENY INTENT_MISMATCH", "ALLOW", "REFUSED INTENT_MISMATCH", "DENY EXPIRED",
 		"ALLOW", "ALLOW", "ALLOW", "DENY RATE_LIMITED",
 		"DENY REVOKED", "ALLOW", "DENY SUSPENDED", "ALLOW", "DENY STATUS_UNAVAILABLE",
@@ -35,5 +36,10 @@ func TestDemoStory(t *testing.T) {
 	}
 	if !rep.OK {
 		t.Error("report not ok")
+	}
+	// The SD-JWT run: of the chain's 6 grants (5 + 1), the verifier saw the
+	// two email:read grants, one per link.
+	if got := rep.Steps[11].Disclosure(); got != "sd-jwt: grants seen 2 of 6 held" {
+		t.Errorf("sd-jwt step: %q", got)
 	}
 }

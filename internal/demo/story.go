@@ -66,11 +66,13 @@ func (w *world) cast() ([]func() Step, error) {
 	if err := store(w.assistant, []*credentials.Credential{root}); err != nil {
 		return nil, err
 	}
-	child, err := credentials.Delegate(w.assistant, []*credentials.Credential{root}, credentials.Template{
+	childTemplate := credentials.Template{
 		Subject: w.summarizer.DID(), Purpose: "Summarise Alice's unread mail each morning",
 		Grants:     []credentials.Grant{{ID: "urn:mandate:grant:email-read", Action: "email:read", Resource: "mailbox:alice/*"}},
 		Delegation: credentials.Delegation{Allowed: true, MaxDepth: 1},
-	}, credentials.IssueOptions{Status: w.assistant.StatusRegistry(), CheckPurpose: w.purposeCheck})
+	}
+	child, err := credentials.Delegate(w.assistant, []*credentials.Credential{root}, childTemplate,
+		credentials.IssueOptions{Status: w.assistant.StatusRegistry(), CheckPurpose: w.purposeCheck})
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +81,10 @@ func (w *world) cast() ([]func() Step, error) {
 	}
 	sumChain := []*credentials.Credential{root, child}
 	if err := store(w.summarizer, sumChain); err != nil {
+		return nil, err
+	}
+	sdSteps, err := w.castSDJWT(rootGrants(w.assistant.DID(), now), childTemplate)
+	if err != nil {
 		return nil, err
 	}
 	var firstVP []byte // the summarizer's first presentation, replayed later
@@ -147,6 +153,7 @@ func (w *world) cast() ([]func() Step, error) {
 			d, err := w.presentChain(w.summarizer, tamperOneByte(sumChain), readMail, Audience)
 			return decisionStep("one byte of a credential changed", "summarizer", readMail, "DENY SIGNATURE_INVALID", d, err)
 		},
+		sdSteps[0], sdSteps[1],
 		func() Step {
 			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, digSlack, Audience)
 			return decisionStep("assistant reads Slack to dig up Alice's critics", "assistant", digSlack, "DENY INTENT_MISMATCH", d, err)
