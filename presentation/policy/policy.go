@@ -145,6 +145,9 @@ func Parse(data []byte) (*Policy, error) {
 	if err := checkNode(&doc); err != nil {
 		return nil, err
 	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, errorf(doc.Line, "the policy must be a mapping")
+	}
 	var w wire
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
