@@ -92,6 +92,9 @@ func (w *Wallet) signer(id string) (*signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wallet: DID %s: %w", id, err)
 	}
+	if vm, ok := webMethod(id); ok {
+		return &signer{keys: w.keys, keyID: string(keyID), did: id, vm: vm, pub: pub}, nil
+	}
 	// The record and the KMS must agree; a mismatch means a damaged or tampered DB.
 	if derived, err := did.FromPublicKey(pub); err != nil || derived != id {
 		return nil, fmt.Errorf("wallet: DID %s: its stored key belongs to %s", id, derived)

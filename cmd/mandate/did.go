@@ -12,16 +12,40 @@ import (
 func newDIDCmd(io *streams) *cobra.Command {
 	cmd := &cobra.Command{Use: "did", Short: "Create and resolve DIDs"}
 	var f walletFlags
+	var method, domain, path, out string
 	create := &cobra.Command{
 		Use:   "create",
-		Short: "Create another Ed25519 did:key in a wallet's key manager",
+		Short: "Create another Ed25519 DID in a wallet's key manager: did:key, or did:web (prints the document to publish)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if method != "key" && method != "web" {
+				return fmt.Errorf("--method %q: want key or web", method)
+			}
+			if method == "web" && domain == "" {
+				return errNoDomain
+			}
 			w, err := f.open()
 			if err != nil {
 				return err
 			}
 			defer w.Close()
+			if method == "web" {
+				id, err := did.WebDID(domain, path)
+				if err != nil {
+					return err
+				}
+				doc, err := w.CreateWebDID(id)
+				if err != nil {
+					return err
+				}
+				u, _ := did.WebURL(id)
+				b, err := json.MarshalIndent(doc, "", "  ")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(io.err, "%s: publish the document at %s\n", id, u)
+				return writeOut(out, b, io)
+			}
 			d, err := w.CreateDID()
 			if err != nil {
 				return err
@@ -31,6 +55,10 @@ func newDIDCmd(io *streams) *cobra.Command {
 		},
 	}
 	f.register(create)
+	create.Flags().StringVar(&method, "method", "key", "DID method: key, or web (an organisation's domain)")
+	create.Flags().StringVar(&domain, "domain", "", "did:web: the domain, with :PORT if not 443")
+	create.Flags().StringVar(&path, "path", "", "did:web: an optional path, e.g. org/legal (the document goes to /org/legal/did.json)")
+	create.Flags().StringVar(&out, "out", "", "did:web: write the DID document here (default stdout)")
 	resolve := &cobra.Command{
 		Use:   "resolve DID",
 		Short: "Resolve a did:key offline and print its DID document",

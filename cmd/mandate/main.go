@@ -62,5 +62,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newApprovalsCmd(io), newAuditCmd(io))
 	root.AddCommand(newBenchCmd(io))
 	root.AddCommand(newIntentCmd(io))
+	root.AddCommand(newPolicyCmd(io), newWitnessCmd(io))
 	return root
 }

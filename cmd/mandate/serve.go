@@ -15,7 +15,6 @@ import (
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/credentials/status/statushttp"
-	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/intent"
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
@@ -31,6 +30,7 @@ type serveVerifierOptions struct {
 	insecureTrustAnyRoot  bool
 	insecurePlaintextWide bool
 	statusMaxAge          time.Duration
+	policyFile            string
 	statusTimeout         time.Duration
 	requireStatus         bool
 	formats               []string
@@ -57,6 +57,7 @@ func newServeCmd(io *streams) *cobra.Command {
 	fl.StringVar(&o.audience, "audience", "", "this verifier's audience, e.g. https://mail.example.com (required)")
 	fl.StringArrayVar(&o.trustRoots, "trust-root", nil, "principal DID whose root credentials are trusted (repeatable)")
 	fl.BoolVar(&o.insecureTrustAnyRoot, "insecure-trust-any-root", false, "UNSAFE: accept roots from any principal")
+	fl.StringVar(&o.policyFile, "policy", "", "trust policy file (docs/POLICY.md); conflicts with --trust-root and --insecure-trust-any-root")
 	fl.BoolVar(&o.insecurePlaintextWide, "insecure-plaintext-non-loopback", false, "UNSAFE: listen on a non-loopback address without TLS")
 	fl.DurationVar(&o.statusMaxAge, "status-max-age", statushttp.DefaultMaxAge, "refetch a status list cached longer than this; unreachable then means DENY STATUS_UNAVAILABLE")
 	fl.DurationVar(&o.statusTimeout, "status-timeout", statushttp.DefaultTimeout, "time limit of one status list fetch")
@@ -150,7 +151,11 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 		return fmt.Errorf("the verifier's own wallet (its DID signs the audit log): %w", err)
 	}
 	defer w.Close()
-	cv, err := credentials.NewVerifier(did.KeyResolver{})
+	trust, resolver, err := o.trustPolicy(cmd)
+	if err != nil {
+		return err
+	}
+	cv, err := credentials.NewVerifier(resolver)
 	if err != nil {
 		return err
 	}
@@ -161,7 +166,7 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 	}
 	defer closeCheckers()
 	v, err := presentation.New(presentation.Config{
-		Audience: o.audience, Resolver: did.KeyResolver{}, TrustedRoots: o.trustRoots,
+		Audience: o.audience, Resolver: resolver, TrustedRoots: o.trustRoots, Policy: trust,
 		InsecureTrustAnyRoot: o.insecureTrustAnyRoot, Store: db, Logger: log,
 		Status: fetcher, RequireStatus: o.requireStatus, Signer: w, Intent: policy, Formats: o.formats,
 	})
