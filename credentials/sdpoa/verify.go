@@ -39,7 +39,7 @@ type Verified struct {
 // the key binding by the subject's own key, and the credential's shape.
 // Validation (SD.Validate) is left to the caller.
 func Verify(compact string, opts ...sdjwt.Option) (*Verified, error) {
-	s, err := sdjwt.Parse(compact, sdjwt.DefaultLimits)
+	s, err := sdjwt.Parse(compact, linkLimits)
 	if err != nil {
 		return nil, err
 	}
