@@ -34,8 +34,13 @@ type attack struct {
 	// error the call must fail with (the input never reached the verifier).
 	reason presentation.Reason
 	code   codes.Code
+	// format is the presentation's format ("": FormatLDP).
+	format string
+	// within, when set, bounds how long the decision may take.
+	within time.Duration
 	// msg is a substring of the decision's message or of the gRPC error;
-	// {root} and {child} stand for the ids of the world's control chain.
+	// {root} and {child} stand for the ids of the world's control chain,
+	// {sdroot} and {sdchild} for those of its SD-JWT control chain.
 	msg string
 }
 
@@ -78,7 +83,8 @@ func (w *world) presentElsewhere(t testing.TB, aud string) []byte {
 
 func corpus() []attack {
 	var all []attack
-	for _, part := range [][]attack{scopeAttacks(), chainAttacks(), bindingAttacks(), statusAttacks(), proofAttacks(), jsonAttacks()} {
+	for _, part := range [][]attack{scopeAttacks(), chainAttacks(), bindingAttacks(), statusAttacks(), proofAttacks(), jsonAttacks(),
+		sdjwtAttacks(), conditionAttacks(), intentAttacks(), trustAttacks()} {
 		all = append(all, part...)
 	}
 	return all
@@ -93,6 +99,30 @@ func TestCorpus(t *testing.T) {
 		}
 		if d.Principal != alice.DID() || d.Actor != summarizer.DID() || d.Grant != grantRead || !slices.Equal(d.Chain, []string{w.root.ID, w.child.ID}) {
 			t.Fatalf("control decision = %+v", d)
+		}
+	})
+	t.Run("control: the legitimate SD-JWT presentation is allowed", func(t *testing.T) {
+		w := newWorld(t, nil)
+		sd := w.sdChain(t)
+		d, err := w.sendFormat(presentation.FormatSDJWT, w.presentSD(t, sd, readMail()), readMail())
+		if err != nil || d.Outcome != presentation.Allow || d.Grant != grantRead || !slices.Equal(d.Chain, []string{sd.rootID, sd.childID}) {
+			t.Fatalf("control: %s %v (%s) %+v, %v: the harness does not work", d.Outcome, d.Reasons, d.Message, d, err)
+		}
+	})
+	t.Run("control: the lexical checker allows an on-purpose intent", func(t *testing.T) {
+		w := newWorld(t, withLexical)
+		d, err := w.send(w.present(t, summarizer, w.chain(), readMail()), readMail())
+		if err != nil || d.Outcome != presentation.Allow || verdicts(d.Checks) != "lexical:allow" {
+			t.Fatalf("control: %s %v (%s) checks %v, %v", d.Outcome, d.Reasons, d.Message, d.Checks, err)
+		}
+	})
+	t.Run("control: the trust policy allows a witnessed root", func(t *testing.T) {
+		w := newWorld(t, withPolicy)
+		root := w.witnessed(t, notary)
+		req := legalRead()
+		d, err := w.send(w.present(t, assistant, []*credentials.Credential{root}, req), req)
+		if err != nil || d.Outcome != presentation.Allow {
+			t.Fatalf("control: %s %v (%s), %v", d.Outcome, d.Reasons, d.Message, err)
 		}
 	})
 	run(t, corpus())
@@ -111,13 +141,21 @@ func run(t *testing.T, attacks []attack) {
 		t.Run(a.name, func(t *testing.T) {
 			w := newWorld(t, a.cfg)
 			vp, req := a.craft(t, w)
-			d, err := w.send(vp, req)
+			start := time.Now()
+			d, err := w.sendFormat(a.format, vp, req)
+			if took := time.Since(start); a.within > 0 && took > a.within {
+				t.Errorf("decision took %s, bound %s", took, a.within)
+			}
 			if d.Outcome == presentation.Allow {
 				allowed = append(allowed, a.name)
 				t.Fatalf("FALSE ALLOW: %+v", d)
 			}
 			t.Logf("%s %v: %s (err %v)", d.Outcome, d.Reasons, d.Message, err)
-			a.msg = strings.NewReplacer("{root}", w.root.ID, "{child}", w.child.ID).Replace(a.msg)
+			ids := []string{"{root}", w.root.ID, "{child}", w.child.ID}
+			if w.sd != nil {
+				ids = append(ids, "{sdroot}", w.sd.rootID, "{sdchild}", w.sd.childID)
+			}
+			a.msg = strings.NewReplacer(ids...).Replace(a.msg)
 			check(t, a, d, err)
 		})
 	}

@@ -69,6 +69,7 @@ type world struct {
 	client *gatekeeper.Client
 	root   *credentials.Credential // alice → assistant, delegable twice
 	child  *credentials.Credential // assistant → summarizer, delegable once
+	sd     *sdChain                // the control chain as SD-JWT, once sdChain has issued it
 }
 
 func (w *world) now() time.Time          { return time.Unix(0, w.clock.Load()).UTC() }
@@ -111,7 +112,7 @@ func newWorld(t testing.TB, cfg func(*presentation.Config)) *world {
 	}
 	c := presentation.Config{
 		Audience: audience, Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()}, Store: memDB(t),
-		Signer: verifierID, Now: w.now, RequireStatus: true,
+		Signer: verifierID, Now: w.now, RequireStatus: true, Formats: []string{presentation.FormatLDP, presentation.FormatSDJWT},
 		Status: &statushttp.Fetcher{MaxAge: statusMaxAge, Verify: cv.VerifyStatusList, Now: w.now},
 	}
 	if cfg != nil {
@@ -344,6 +345,14 @@ func (w *world) present(t testing.TB, holder credentials.Signer, chain []*creden
 // send asks the verifier over gRPC for a decision on vp and req.
 func (w *world) send(vp []byte, req presentation.Request) (presentation.Decision, error) {
 	return w.client.Send(context.Background(), vp, req)
+}
+
+// sendFormat is send for a presentation in format ("": FormatLDP).
+func (w *world) sendFormat(format string, vp []byte, req presentation.Request) (presentation.Decision, error) {
+	if format == "" {
+		format = presentation.FormatLDP
+	}
+	return w.client.SendFormat(context.Background(), format, vp, req)
 }
 
 func readMail() presentation.Request {
