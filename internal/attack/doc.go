@@ -42,7 +42,26 @@
 //     proof, a huge
 //     document (DENY MALFORMED below the gRPC cap, ResourceExhausted above
 //     it), a deeply nested one, duplicate keys, an empty
-//     verifiableCredential list.
+//     verifiableCredential list;
+//   - SD-JWT (sdjwt_test.go, format "sd-jwt", against the control chain
+//     issued as SD-JWT): a duplicate Disclosure, a Disclosure swapped from
+//     another credential, a Disclosure no digest names, a hidden grant
+//     claimed, a parent grant hidden, a parent link with key binding, a
+//     leaf without it, an sd_hash mismatch, alg none and HS256 keyed with
+//     the public key on the issuer JWT and on the key binding JWT, nonce
+//     replay, a wrong aud, a request digest for another action, a child
+//     spliced under a foreign parent, a parent digest of another
+//     credential, an untrusted root, 10 links, a link past 128 KiB;
+//   - conditions and intent (intent_test.go): a grant condition the
+//     request fails, one needing a context key the request omits, one past
+//     the cost limit, a parent's condition dropped by a child; with the
+//     lexical checker configured (only in those cases' worlds), an
+//     off-purpose intent and an instruction injected for the checker; a
+//     checker that never answers (INTENT_CHECK_FAILED within the time-out);
+//   - trust policy and witnesses (trust_test.go, a policy in place of the
+//     trusted roots): a root outside the policy's resources, a root without
+//     the witness required, one witnessed by another, a forged witness
+//     proof.
 //
 // limits_test.go checks that every input has a limit with a clear error past
 // it: a credential's bytes inside a presentation, grants, forbidden entries,
@@ -54,10 +73,9 @@
 //
 // Pending, to be added with the capability that makes them meaningful:
 //
-//   - a duplicate or foreign SD-JWT disclosure (issue 4: SD-JWT does not
-//     exist yet, and the verifier accepts only the "ldp" format);
-//   - approvals (issue 6: a replayed, foreign or expired approval) and CEL
-//     conditions, which the verifier denies UNSUPPORTED_CONSTRAINT today;
-//   - did:web issuers and the trust policy file (issue 7): did:web is an
-//     unsupported DID method today.
+//   - approvals (issue 6: a replayed, foreign or expired approval);
+//   - did:web issuers under a trust policy (a document that cannot be had,
+//     a method outside the policy's list) through this world: they are in
+//     presentation's TestCrossOrgResolution, on a loopback HTTPS host;
+//   - BBS+ presentations, once the verifier accepts the format.
 package attack
