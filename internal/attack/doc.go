@@ -51,7 +51,9 @@
 //     the public key on the issuer JWT and on the key binding JWT, nonce
 //     replay, a wrong aud, a request digest for another action, a child
 //     spliced under a foreign parent, a parent digest of another
-//     credential, an untrusted root, 10 links, a link past 128 KiB;
+//     credential, an untrusted root, a revoked root, a revoked grant of
+//     the root (its entry inside the Disclosure), 10 links, a link past
+//     128 KiB;
 //   - conditions and intent (intent_test.go): a grant condition the
 //     request fails, one needing a context key the request omits, one past
 //     the cost limit, a parent's condition dropped by a child; with the

@@ -317,6 +317,18 @@ func sdjwtAttacks() []attack {
 			return linkList(t, w.leaf(t, shown(t, root, "urn:mandate:grant:r"), read)), read
 		}, presentation.ReasonUntrustedRoot, "principal "+mallory.DID()+" is not a trusted root"),
 
+		sdCase("a revoked root", func(t *testing.T, w *world, sd *sdChain) ([]byte, presentation.Request) {
+			w.change(t, func() (string, error) { return w.reg(t, alice).Revoke(sd.rootID, "") })
+			return w.presentSD(t, sd, read), read
+		}, presentation.ReasonRevoked, "{sdroot} is revoked"),
+
+		// A grant's status entry travels inside its Disclosure: the shown
+		// grant's own entry is checked.
+		sdCase("a revoked grant of the root", func(t *testing.T, w *world, sd *sdChain) ([]byte, presentation.Request) {
+			w.change(t, func() (string, error) { return w.reg(t, alice).Revoke(sd.rootID, grantRead) })
+			return w.presentSD(t, sd, read), read
+		}, presentation.ReasonRevoked, "grant "+grantRead+" of {sdroot} is revoked"),
+
 		sdCase("10 links", func(t *testing.T, w *world, sd *sdChain) ([]byte, presentation.Request) {
 			links := make([]string, credentials.MaxChainLinks+1)
 			for i := range links {
