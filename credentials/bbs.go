@@ -71,12 +71,17 @@ type BBSSigner interface {
 // "digest" covers every always-visible field, each grant's "digest" covers
 // the grant whole (see docs/BBS.md).
 func IssueBBS(s BBSSigner, t Template, o IssueOptions) (*Credential, error) {
-	if _, err := did.ParseBLS12381G2Key(s.DID()); err != nil {
-		return nil, fmt.Errorf("credentials: bbs issuer: %w", err)
-	}
 	sub := Subject{
 		ID: t.Subject, Principal: s.DID(), Purpose: t.Purpose, Grants: slices.Clone(t.Grants),
 		Forbidden: t.Forbidden, Delegation: t.Delegation, Approvers: t.Approvers,
+	}
+	return signBBS(s, sub, t, o)
+}
+
+// signBBS issues sub, root or child, with a BbsBlsSignature2020 proof by s.
+func signBBS(s BBSSigner, sub Subject, t Template, o IssueOptions) (*Credential, error) {
+	if _, err := did.ParseBLS12381G2Key(s.DID()); err != nil {
+		return nil, fmt.Errorf("credentials: bbs issuer: %w", err)
 	}
 	now := time.Now
 	if o.Now != nil {
@@ -86,10 +91,14 @@ func IssueBBS(s BBSSigner, t Template, o IssueOptions) (*Credential, error) {
 	if rnd == nil {
 		rnd = rand.Reader
 	}
+	sub.Grants = slices.Clone(sub.Grants)
 	for i := range sub.Grants {
 		sub.Grants[i].Status = nil
 	}
 	if err := sub.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if err := compileConditions(sub.Grants); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	id, err := newUUID(rnd)
@@ -377,6 +386,9 @@ func parseBBS(m map[string]any) (*Credential, error) {
 	}
 	if subDigest != want {
 		return nil, fmt.Errorf("%w: %s: always-visible fields were withheld or changed (subject digest mismatch)", ErrMalformed, c.ID)
+	}
+	if c.SignedDigest, err = BBSLinkDigest(c.ID, c.Issuer, subDigest); err != nil {
+		return nil, err
 	}
 	for i, g := range c.Subject.Grants {
 		want, err := grantDigest(g)

@@ -73,21 +73,20 @@ const (
 	// FormatSDJWT is a chain of SD-JWT links, the leaf with key binding
 	// (SPEC §15).
 	FormatSDJWT = "sd-jwt"
-	// FormatBBS is reserved for BBS+ derived proofs; not built yet.
+	// FormatBBS is a chain of BBS+ derived proofs with a holder binding
+	// (SPEC §16).
 	FormatBBS = "bbs"
 )
 
 // ErrFormatNotBuilt: a format that is named but not implemented yet.
 var ErrFormatNotBuilt = errors.New("presentation: format not built yet")
 
-// validateFormats refuses an unknown, unbuilt or repeated format.
+// validateFormats refuses an unknown or repeated format.
 func validateFormats(formats []string) error {
 	for i, f := range formats {
 		switch {
-		case f == FormatBBS:
-			return fmt.Errorf("%w: %s", ErrFormatNotBuilt, f)
-		case f != FormatLDP && f != FormatSDJWT:
-			return fmt.Errorf("presentation: config: unknown format %.32q (accepted: %s, %s)", f, FormatLDP, FormatSDJWT)
+		case f != FormatLDP && f != FormatSDJWT && f != FormatBBS:
+			return fmt.Errorf("presentation: config: unknown format %.32q (accepted: %s, %s, %s)", f, FormatLDP, FormatSDJWT, FormatBBS)
 		case slices.Contains(formats[:i], f):
 			return fmt.Errorf("presentation: config: format %s listed twice", f)
 		}

@@ -127,11 +127,20 @@ func PresentSDJWT(holder credentials.Signer, sel *SDJWTSelection, ch Challenge, 
 type Held struct {
 	LDP   [][]*credentials.Credential
 	SDJWT [][]*sdjwt.SDJWT
+	BBS   [][]*credentials.Credential
+	// BBSHolder signs the binding of BBS+ presentations when the wallet's
+	// BBS+ chains are granted to another of its DIDs (its BLS12-381 G2
+	// did:key, through BBSHolder); nil: the holder given to Present.
+	BBSHolder credentials.Signer
 }
 
-// Formats lists the formats h holds chains in, the most private first.
+// Formats lists the formats h holds chains in, the most private first
+// (BBS+ derived proofs are also unlinkable).
 func (h Held) Formats() []string {
 	var out []string
+	if len(h.BBS) > 0 {
+		out = append(out, FormatBBS)
+	}
 	if len(h.SDJWT) > 0 {
 		out = append(out, FormatSDJWT)
 	}
@@ -154,6 +163,15 @@ func (h Held) Present(holder credentials.Signer, ch Challenge, req Request, now 
 		var vp []byte
 		var err error
 		switch f {
+		case FormatBBS:
+			signer := holder
+			if h.BBSHolder != nil {
+				signer = h.BBSHolder
+			}
+			var sel *BBSSelection
+			if sel, err = SelectBBS(h.BBS, signer.DID(), req.Action, req.Resource, now); err == nil {
+				vp, err = PresentBBS(signer, sel, ch, req)
+			}
 		case FormatSDJWT:
 			var sel *SDJWTSelection
 			if sel, err = SelectSDJWT(h.SDJWT, holder.DID(), req.Action, req.Resource, now); err == nil {

@@ -187,8 +187,8 @@ func TestSDJWTConfigFormats(t *testing.T) {
 		formats []string
 		want    string
 	}{
-		{[]string{"jwt"}, `presentation: config: unknown format "jwt" (accepted: ldp, sd-jwt)`},
-		{[]string{"bbs"}, "presentation: format not built yet: bbs"},
+		{[]string{"jwt"}, `presentation: config: unknown format "jwt" (accepted: ldp, sd-jwt, bbs)`},
+		{[]string{"bbs", "sd-jwt", "bbs"}, "presentation: config: format bbs listed twice"},
 		{[]string{"ldp", "ldp"}, "presentation: config: format ldp listed twice"},
 	} {
 		c := presentation.Config{Audience: "a", Resolver: did.KeyResolver{}, InsecureTrustAnyRoot: true, Signer: verifierKey, Store: db, Formats: tc.formats}

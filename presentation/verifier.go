@@ -41,7 +41,7 @@ type Config struct {
 	Audience string
 	// Formats are the presentation formats this verifier accepts, its
 	// policy, listed in every Challenge (nil: ["ldp"]). See FormatLDP,
-	// FormatSDJWT; any other is refused by Validate.
+	// FormatSDJWT, FormatBBS; any other is refused by Validate.
 	Formats []string
 	// Resolver resolves issuer and holder DIDs. Required.
 	Resolver did.Resolver
@@ -132,6 +132,7 @@ func (c Config) Validate() error {
 type Verifier struct {
 	cfg    Config
 	creds  *credentials.Verifier
+	bbs    *credentials.BBSVerifier // nil unless FormatBBS is accepted
 	nonces *NonceStore
 	audit  *audit.Log
 	conds  *cel.Engine
@@ -183,7 +184,13 @@ func New(cfg Config) (*Verifier, error) {
 	if cfg.Intent.Timeout == 0 {
 		cfg.Intent.Timeout = DefaultIntentTimeout
 	}
-	return &Verifier{cfg: cfg, creds: cv, nonces: NewNonceStore(cfg.Store, cfg.Rand), audit: al, conds: conds, log: log}, nil
+	var bbs *credentials.BBSVerifier
+	if slices.Contains(cfg.Formats, FormatBBS) {
+		if bbs, err = credentials.NewBBSVerifier(); err != nil {
+			return nil, err
+		}
+	}
+	return &Verifier{cfg: cfg, creds: cv, bbs: bbs, nonces: NewNonceStore(cfg.Store, cfg.Rand), audit: al, conds: conds, log: log}, nil
 }
 
 // Audience returns the verifier's audience.
@@ -324,9 +331,12 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	// Signatures and holder binding depend on the format; every stage
 	// after them is shared.
 	var err error
-	if st.format == FormatSDJWT {
+	switch st.format {
+	case FormatSDJWT:
 		err = v.checkSDJWT(ctx, data, st)
-	} else {
+	case FormatBBS:
+		err = v.checkBBS(ctx, data, st)
+	default:
 		err = v.checkLDP(ctx, data, st)
 	}
 	if err != nil {
