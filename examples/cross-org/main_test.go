@@ -5,13 +5,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/mandate-dev/mandate/examples/cross-org/crossorg"
 )
 
 // TestStory plays the example as `go run` does and asserts every outcome exactly.
 func TestStory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	steps, err := run(ctx)
+	steps, err := crossorg.Run(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,18 +44,11 @@ func TestStory(t *testing.T) {
 // an empty story.
 func TestReportFailsOnAnUnexpectedStep(t *testing.T) {
 	var out bytes.Buffer
-	steps := []Step{{Name: "a", Expected: "ALLOW", Got: "ALLOW"}, {Name: "b", Expected: "DENY REVOKED", Got: "ALLOW"}}
+	steps := []crossorg.Step{{Name: "a", Expected: "ALLOW", Got: "ALLOW"}, {Name: "b", Expected: "DENY REVOKED", Got: "ALLOW"}}
 	if report(&out, steps) || !strings.Contains(out.String(), "UNEXPECTED") || !strings.Contains(out.String(), "1 of 2 steps as expected") {
 		t.Errorf("report:\n%s", out.String())
 	}
 	if report(&bytes.Buffer{}, nil) {
 		t.Error("an empty story reported as expected")
-	}
-}
-
-func TestRenderPolicyRefusesAMissingValue(t *testing.T) {
-	_, err := renderPolicy(map[string]string{"ACME": "did:web:acme.example"})
-	if err == nil || err.Error() != "cross-org: policy.yaml: no value for PORT, ACME_LEGAL" {
-		t.Fatalf("err = %v", err)
 	}
 }

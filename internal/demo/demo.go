@@ -150,6 +150,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	for _, step := range story {
 		play(step())
 	}
+	cross, err := crossOrg(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, s := range cross {
+		play(s)
+	}
 	play(w.verifyAudit())
 	if rep.Audit, err = w.verifier.AuditLog().List(audit.Filter{}); err != nil {
 		return rep, err

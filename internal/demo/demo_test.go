@@ -24,6 +24,7 @@ func TestDemoStory(t *testing.T) {
 		"DENY INTENT_MISMATCH", "ALLOW", "REFUSED INTENT_MISMATCH", "DENY EXPIRED",
 		"ALLOW", "ALLOW", "ALLOW", "DENY RATE_LIMITED",
 		"DENY REVOKED", "ALLOW", "DENY SUSPENDED", "ALLOW", "DENY STATUS_UNAVAILABLE",
+		"ALLOW", "DENY UNTRUSTED_ROOT", "DENY WITNESS_REQUIRED", "DENY REVOKED", // cross-org
 		"VERIFIED", "DETECTED record 7 was altered (hash mismatch)",
 	}
 	if len(rep.Steps) != len(want) {

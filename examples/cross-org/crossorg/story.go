@@ -1,12 +1,24 @@
-package main
+// Package crossorg is the cross-organisation story of examples/cross-org, which `mandate demo` plays too:
+// Acme (did:web) grants a partner's procurement agent (did:key) invoice:read on its ERP invoices, witnessed
+// by Acme's legal department (did:web); the agent delegates a narrower part to a reconciliation bot, which
+// presents the chain to Acme's ERP verifier under the trust policy in policy.yaml (docs/POLICY.md).
+//
+// Everything is real but the network: the did:web documents are served over HTTPS by internal/webhost (a
+// loopback host with a certificate authority made in memory, whose client dials only loopback), Acme's
+// status lists by a plain HTTP server on 127.0.0.1, and the verifier keeps its store in memory.
+package crossorg
 
 import (
 	"context"
+	_ "embed"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -80,7 +92,7 @@ func build(closers *[]func()) (*world, error) {
 	}
 	p, err := policy.Parse(pol)
 	if err != nil {
-		return nil, fmt.Errorf("cross-org: policy.yaml: %w", err)
+		return nil, fmt.Errorf("crossorg: policy.yaml: %w", err)
 	}
 	w.maxAge = p.StatusMaxAge
 	res, err := did.NewMethods(map[string]did.Resolver{"key": did.KeyResolver{}, "web": did.NewWebResolver(did.WebOptions{Client: host.Client()})})
@@ -118,7 +130,7 @@ func (w *world) startStatus(res did.Resolver, closers *[]func()) (*statushttp.Fe
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, fmt.Errorf("cross-org: listen: %w", err)
+		return nil, fmt.Errorf("crossorg: listen: %w", err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(lis)
@@ -200,7 +212,7 @@ func (w *world) chain(root *credentials.Credential) ([]*credentials.Credential, 
 
 // present has the bot ask the verifier for a challenge and present chain for req.
 func (w *world) present(ctx context.Context, s Step, chain []*credentials.Credential, req presentation.Request) Step {
-	s.Request = req.Action + " " + req.Resource
+	s.Action, s.Resource = req.Action, req.Resource
 	ch, err := w.verifier.Challenge(ctx)
 	if err != nil {
 		return errStep(s, err)
@@ -210,9 +222,10 @@ func (w *world) present(ctx context.Context, s Step, chain []*credentials.Creden
 		return errStep(s, err)
 	}
 	d := w.verifier.Authorize(ctx, vp, req)
-	s.Got, s.Detail, s.Principal, s.Actor = d.Outcome.String(), d.Message, d.Principal, d.Actor
+	s.Outcome, s.Got, s.Detail, s.Principal, s.Actor = d.Outcome.String(), d.Outcome.String(), d.Message, d.Principal, d.Actor
 	if len(d.Reasons) > 0 {
-		s.Got += " " + string(d.Reasons[0])
+		s.Reason = string(d.Reasons[0])
+		s.Got += " " + s.Reason
 	}
 	return s
 }
@@ -278,3 +291,68 @@ func (w *world) story() []func(context.Context) Step {
 		},
 	}
 }
+
+//go:embed policy.yaml
+var policyTemplate string
+
+// Step is one request of the story, what the verifier answered and what it should have.
+type Step struct {
+	Name     string
+	Action   string
+	Resource string
+	Expected string // "ALLOW", or the outcome and its first reason: "DENY UNTRUSTED_ROOT"
+	Got      string // as Expected
+	Outcome  string // ALLOW, DENY, NEEDS_APPROVAL, or ERROR when the step could not be played
+	Reason   string // the decision's first reason, "" for ALLOW
+	Detail   string // the decision's message, or the error that kept the step from running
+	// Principal and Actor are the decision's: the root principal and the presenting agent.
+	Principal, Actor string
+}
+
+// OK reports whether the step got its expected outcome.
+func (s Step) OK() bool { return s.Got == s.Expected }
+
+// Request is "action resource".
+func (s Step) Request() string { return s.Action + " " + s.Resource }
+
+// Run plays the story and returns its steps. An error means the story could not be set up.
+func Run(ctx context.Context) ([]Step, error) {
+	w, closeAll, err := setUp()
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll()
+	var steps []Step
+	for _, play := range w.story() {
+		if err := ctx.Err(); err != nil {
+			return steps, fmt.Errorf("crossorg: %w", err)
+		}
+		steps = append(steps, play(ctx))
+	}
+	return steps, nil
+}
+
+// renderPolicy fills policy.yaml's ${NAME} placeholders; a name without a value is an error, so the
+// template and the program cannot drift apart silently.
+func renderPolicy(values map[string]string) ([]byte, error) {
+	var missing []string
+	out := os.Expand(policyTemplate, func(name string) string {
+		v, ok := values[name]
+		if !ok && !slices.Contains(missing, name) {
+			missing = append(missing, name)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("crossorg: policy.yaml: no value for %s", strings.Join(missing, ", "))
+	}
+	return []byte(out), nil
+}
+
+// errStep is a step that could not be played.
+func errStep(s Step, err error) Step {
+	s.Outcome, s.Got, s.Detail = "ERROR", "ERROR", err.Error()
+	return s
+}
+
+var errNoChain = errors.New("crossorg: the first step made no chain to revoke")

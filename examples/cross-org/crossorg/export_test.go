@@ -1,0 +1,4 @@
+package crossorg
+
+// RenderPolicy exposes renderPolicy to the tests.
+var RenderPolicy = renderPolicy
