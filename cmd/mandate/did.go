@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -12,14 +13,20 @@ import (
 func newDIDCmd(io *streams) *cobra.Command {
 	cmd := &cobra.Command{Use: "did", Short: "Create and resolve DIDs"}
 	var f walletFlags
-	var method, domain, path, out string
+	var method, domain, path, out, key string
 	create := &cobra.Command{
 		Use:   "create",
-		Short: "Create another Ed25519 DID in a wallet's key manager: did:key, or did:web (prints the document to publish)",
+		Short: "Create another DID in a wallet's key manager: an Ed25519 did:key or did:web (prints the document to publish), or a BLS12-381 G2 did:key (--key bls12381g2, for BBS+)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if method != "key" && method != "web" {
 				return fmt.Errorf("--method %q: want key or web", method)
+			}
+			if key != "ed25519" && key != "bls12381g2" {
+				return fmt.Errorf("--key %.32q: want ed25519 or bls12381g2", key)
+			}
+			if key == "bls12381g2" && method != "key" {
+				return errors.New("--key bls12381g2 makes a did:key; it takes no --method web")
 			}
 			if method == "web" && domain == "" {
 				return errNoDomain
@@ -46,7 +53,11 @@ func newDIDCmd(io *streams) *cobra.Command {
 				fmt.Fprintf(io.err, "%s: publish the document at %s\n", id, u)
 				return writeOut(out, b, io)
 			}
-			d, err := w.CreateDID()
+			create := w.CreateDID
+			if key == "bls12381g2" {
+				create = w.CreateBLSDID
+			}
+			d, err := create()
 			if err != nil {
 				return err
 			}
@@ -56,6 +67,7 @@ func newDIDCmd(io *streams) *cobra.Command {
 	}
 	f.register(create)
 	create.Flags().StringVar(&method, "method", "key", "DID method: key, or web (an organisation's domain)")
+	create.Flags().StringVar(&key, "key", "ed25519", "key type: ed25519, or bls12381g2 (a did:key that signs and receives BBS+ credentials)")
 	create.Flags().StringVar(&domain, "domain", "", "did:web: the domain, with :PORT if not 443")
 	create.Flags().StringVar(&path, "path", "", "did:web: an optional path, e.g. org/legal (the document goes to /org/legal/did.json)")
 	create.Flags().StringVar(&out, "out", "", "did:web: write the DID document here (default stdout)")

@@ -24,6 +24,8 @@ type issueOptions struct {
 	out    string
 	format string
 	decoys int
+	// issue --format bbs: the wallet's BLS12-381 G2 did:key that signs.
+	issuer string
 	// delegate only: the intent checkers that judge the child's purpose.
 	purposeCheckers []string
 	skipPurpose     bool
@@ -52,6 +54,9 @@ func newIssueCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if o.format == presentation.FormatBBS {
+				return o.issueBBS(w, t, alloc, io)
+			}
 			if o.format == presentation.FormatSDJWT {
 				s, err := sdpoa.Issue(w, t, sdpoa.Options{IssueOptions: credentials.IssueOptions{Status: alloc}, Decoys: o.decoys})
 				if err != nil {
@@ -76,13 +81,14 @@ func newIssueCmd(io *streams) *cobra.Command {
 	cmd.Flags().StringVar(&o.grants, "grants", "", "grant file, YAML or JSON (see examples/grants)")
 	cmd.Flags().StringVar(&o.to, "to", "", "the agent's DID (overrides the file's subject)")
 	cmd.Flags().StringVar(&o.out, "out", "", "write the chain here (default stdout)")
+	cmd.Flags().StringVar(&o.issuer, "issuer", "", "bbs: the wallet's BLS12-381 G2 did:key that signs (default: its only one)")
 	o.formatFlags(cmd)
 	_ = cmd.MarkFlagRequired("grants")
 	return cmd
 }
 
 func (o *issueOptions) formatFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.format, "format", presentation.FormatLDP, "how the credential is secured: ldp (JSON-LD proof) or sd-jwt (one Disclosure per grant); bbs is not built yet")
+	cmd.Flags().StringVar(&o.format, "format", presentation.FormatLDP, "how the credential is secured: ldp (JSON-LD proof), sd-jwt (one Disclosure per grant) or bbs (BBS+, signed by a BLS12-381 G2 did:key)")
 	cmd.Flags().IntVar(&o.decoys, "decoys", 2, "sd-jwt: decoy grant digests, so that a verifier cannot count hidden grants (0..64)")
 }
 
@@ -109,11 +115,14 @@ func newDelegateCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("parent chain %s: %w", o.parent, err)
 			}
-			if sd := sdpoa.IsChain(raw); sd != (o.format == presentation.FormatSDJWT) {
-				return fmt.Errorf("--format %s: the parent chain %s is %s; a child is secured as its parent", o.format, o.parent, map[bool]string{true: "sd-jwt", false: "ldp"}[sd])
+			if f := chainFormat(raw); f != o.format {
+				return fmt.Errorf("--format %s: the parent chain %s is %s; a child is secured as its parent", o.format, o.parent, f)
 			}
-			if o.format == presentation.FormatSDJWT {
+			switch o.format {
+			case presentation.FormatSDJWT:
 				return o.delegateSDJWT(w, raw, t, io)
+			case presentation.FormatBBS:
+				return o.delegateBBS(w, raw, t, io)
 			}
 			chain, err := credentials.DecodeChain(raw)
 			if err != nil {
@@ -172,7 +181,7 @@ func (o *issueOptions) template() (credentials.Template, error) {
 		return credentials.Template{}, err
 	}
 	if o.to != "" {
-		if _, err := did.ParseKey(o.to); err != nil {
+		if err := o.checkSubject(o.to); err != nil {
 			return credentials.Template{}, fmt.Errorf("--to: %w", err)
 		}
 	}
@@ -186,10 +195,20 @@ func (o *issueOptions) template() (credentials.Template, error) {
 	}
 	// The subject must be a DID this verifier set can resolve: a credential to
 	// an unusable DID would verify and never be presentable.
-	if _, err := did.ParseKey(t.Subject); err != nil {
+	if err := o.checkSubject(t.Subject); err != nil {
 		return t, fmt.Errorf("subject %q: %w", t.Subject, err)
 	}
 	return t, nil
+}
+
+// checkSubject: an Ed25519 did:key; with --format bbs also a BLS12-381 G2
+// did:key.
+func (o *issueOptions) checkSubject(id string) error {
+	if o.format == presentation.FormatBBS {
+		return checkBBSSubject(id)
+	}
+	_, err := did.ParseKey(id)
+	return err
 }
 
 // publish writes the issuer's lists after an issuance that used them, so
@@ -230,6 +249,9 @@ func (o *issueOptions) delegateSDJWT(w *wallet.Wallet, raw []byte, t credentials
 }
 
 func (o *issueOptions) checkFormat() error {
+	if o.issuer != "" && o.format != presentation.FormatBBS {
+		return errors.New("--issuer names a BLS12-381 G2 did:key: give it with --format bbs")
+	}
 	if o.decoys < 0 || o.decoys > credentials.MaxGrants {
 		return fmt.Errorf("--decoys %d: want 0..%d", o.decoys, credentials.MaxGrants)
 	}

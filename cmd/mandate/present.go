@@ -54,7 +54,7 @@ func newPresentCmd(io *streams) *cobra.Command {
 	fl.StringArrayVar(&o.context, "context", nil, "request context as key=value (repeatable)")
 	fl.StringVar(&o.out, "out", "", "offline mode: write the presentation here (default stdout)")
 	fl.BoolVar(&o.asJSON, "json", false, "print the decision as JSON")
-	fl.StringVar(&o.format, "format", "", "present in this format: sd-jwt or ldp (default: the first the verifier accepts that the wallet holds, sd-jwt first; offline: the first held); bbs is not built yet")
+	fl.StringVar(&o.format, "format", "", "present in this format: bbs, sd-jwt or ldp (default: the first the verifier accepts that the wallet holds, in that order; offline: the first held)")
 	fl.StringVar(&o.approval, "approval", "", "id of an approved request (from a NEEDS_APPROVAL answer): its signed approval is fetched and attached")
 	_ = cmd.MarkFlagRequired("action")
 	_ = cmd.MarkFlagRequired("resource")
@@ -99,9 +99,11 @@ func (o *presentOptions) run(cmd *cobra.Command, io *streams) error {
 	}
 	switch o.format {
 	case presentation.FormatSDJWT:
-		held.LDP = nil
+		held.LDP, held.BBS = nil, nil
 	case presentation.FormatLDP:
-		held.SDJWT = nil
+		held.SDJWT, held.BBS = nil, nil
+	case presentation.FormatBBS:
+		held.LDP, held.SDJWT = nil, nil
 	}
 	if !online {
 		ch := presentation.Challenge{Nonce: o.nonce, Audience: o.audience, Formats: held.Formats()}

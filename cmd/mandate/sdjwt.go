@@ -138,16 +138,14 @@ func (o *sdjwtVerifyOptions) key() (any, error) {
 	return jwk.Key, nil
 }
 
-// checkFormat reads a --format flag: "" (negotiate or the default), ldp
-// or sd-jwt; bbs is named but not built yet.
+// checkFormat reads a --format flag: "" (negotiate or the default), ldp,
+// sd-jwt or bbs.
 func checkFormat(f string) error {
 	switch f {
-	case "", presentation.FormatLDP, presentation.FormatSDJWT:
+	case "", presentation.FormatLDP, presentation.FormatSDJWT, presentation.FormatBBS:
 		return nil
-	case presentation.FormatBBS:
-		return fmt.Errorf("--format bbs: %w (use ldp or sd-jwt)", presentation.ErrFormatNotBuilt)
 	}
-	return fmt.Errorf("--format %q: want ldp or sd-jwt", f)
+	return fmt.Errorf("--format %.32q: want ldp, sd-jwt or bbs", f)
 }
 
 // sdjwtCredentials verifies the held SD-JWT chains, for listing them.

@@ -62,7 +62,7 @@ func newServeCmd(io *streams) *cobra.Command {
 	fl.DurationVar(&o.statusMaxAge, "status-max-age", statushttp.DefaultMaxAge, "refetch a status list cached longer than this; unreachable then means DENY STATUS_UNAVAILABLE")
 	fl.DurationVar(&o.statusTimeout, "status-timeout", statushttp.DefaultTimeout, "time limit of one status list fetch")
 	fl.BoolVar(&o.requireStatus, "require-status", false, "deny credentials that carry no revocation entry")
-	fl.StringArrayVar(&o.formats, "format", nil, "presentation format this verifier accepts: ldp, sd-jwt (repeatable; default ldp)")
+	fl.StringArrayVar(&o.formats, "format", nil, "presentation format this verifier accepts: ldp, sd-jwt, bbs (repeatable; default ldp)")
 	fl.StringArrayVar(&o.intentCheckers, "intent-checker", nil, "intent checker asked for every request, NAME, NAME=JSON or NAME=@FILE (repeatable; cel, lexical, external)")
 	fl.DurationVar(&o.intentTimeout, "intent-timeout", presentation.DefaultIntentTimeout, "time limit of one intent checker; no answer is a DENY INTENT_CHECK_FAILED")
 	fl.StringVar(&o.intentOnError, "intent-on-error", "deny", "what a failed intent checker means: deny, or escalate (NEEDS_APPROVAL)")

@@ -112,8 +112,11 @@ func importChain(ctx context.Context, o importOptions, path string, io *streams)
 	if err != nil {
 		return err
 	}
-	if sdpoa.IsChain(data) {
+	switch chainFormat(data) {
+	case presentation.FormatSDJWT:
 		return importSDJWTChain(o, data, io)
+	case presentation.FormatBBS:
+		return importBBSChain(ctx, o, data, io)
 	}
 	chain, err := verifyChain(ctx, data)
 	if err != nil {
@@ -188,21 +191,30 @@ func newWalletListCmd(io *streams) *cobra.Command {
 				Format                 string
 			}
 			var rows []row
-			for i, c := range append(held.LDP, sd...) {
-				leaf := c[len(c)-1]
-				r := row{ID: leaf.ID, Principal: leaf.Subject.Principal, Purpose: leaf.Subject.Purpose, Links: len(c), Format: presentation.FormatLDP}
-				if i >= len(held.LDP) {
-					r.Format = presentation.FormatSDJWT
+			for _, set := range []struct {
+				format string
+				chains [][]*credentials.Credential
+			}{{presentation.FormatLDP, held.LDP}, {presentation.FormatSDJWT, sd}, {presentation.FormatBBS, held.BBS}} {
+				for _, c := range set.chains {
+					leaf := c[len(c)-1]
+					r := row{ID: leaf.ID, Principal: leaf.Subject.Principal, Purpose: leaf.Subject.Purpose, Links: len(c), Format: set.format}
+					for _, g := range leaf.Subject.Grants {
+						r.Grants = append(r.Grants, g.Action+" "+g.Resource)
+					}
+					rows = append(rows, r)
 				}
-				for _, g := range leaf.Subject.Grants {
-					r.Grants = append(r.Grants, g.Action+" "+g.Resource)
-				}
-				rows = append(rows, r)
+			}
+			bls, err := w.BLSDIDs()
+			if err != nil {
+				return err
 			}
 			if asJSON {
-				return json.NewEncoder(io.out).Encode(map[string]any{"did": w.DID(), "chains": rows})
+				return json.NewEncoder(io.out).Encode(map[string]any{"did": w.DID(), "blsDids": bls, "chains": rows})
 			}
 			fmt.Fprintf(io.out, "DID %s\n", w.DID())
+			for _, d := range bls {
+				fmt.Fprintf(io.out, "BLS12-381 G2 DID %s\n", d)
+			}
 			for _, r := range rows {
 				fmt.Fprintf(io.out, "%s  %d link(s)  %s  principal %s\n  purpose: %s\n", r.ID, r.Links, r.Format, r.Principal, r.Purpose)
 				for _, g := range r.Grants {

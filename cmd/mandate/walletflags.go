@@ -56,12 +56,20 @@ func heldChains(w *wallet.Wallet) (presentation.Held, error) {
 		return held, err
 	}
 	for _, s := range stored {
-		if sdpoa.IsChain(s.Chain) {
+		switch chainFormat(s.Chain) {
+		case presentation.FormatSDJWT:
 			c, err := sdpoa.DecodeChain(s.Chain)
 			if err != nil {
 				return held, fmt.Errorf("chain %s: %w", s.ID, err)
 			}
 			held.SDJWT = append(held.SDJWT, c)
+			continue
+		case presentation.FormatBBS:
+			c, err := credentials.DecodeBBSChain(s.Chain)
+			if err != nil {
+				return held, fmt.Errorf("chain %s: %w", s.ID, err)
+			}
+			held.BBS = append(held.BBS, c)
 			continue
 		}
 		c, err := credentials.DecodeChain(s.Chain)
@@ -70,6 +78,7 @@ func heldChains(w *wallet.Wallet) (presentation.Held, error) {
 		}
 		held.LDP = append(held.LDP, c)
 	}
+	held.BBSHolder = bbsHolder(w, held.BBS)
 	return held, nil
 }
 
