@@ -201,7 +201,7 @@ func TestDemoJSON(t *testing.T) {
 			Reasons                  []string
 		} `json:"steps"`
 	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 32 {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 34 {
 		t.Fatalf("demo json: %v %+v", err, rep)
 	}
 }

@@ -46,7 +46,7 @@ type Step struct {
 	Detail   string   `json:"-"`
 	// Format is the presentation format, when not ldp; GrantsSeen and
 	// GrantsHeld count the grants the verifier was shown and the grants
-	// the presented chain holds (sd-jwt).
+	// the presented chain holds (sd-jwt, bbs).
 	Format     string `json:"format,omitempty"`
 	GrantsSeen int    `json:"grantsSeen,omitempty"`
 	GrantsHeld int    `json:"grantsHeld,omitempty"`
@@ -105,6 +105,7 @@ type world struct {
 	statusServer                     *http.Server // serves the issuers' signed status lists
 	// purposeCheck is the verifier's intent checkers at delegation time.
 	purposeCheck func([]*credentials.Credential, credentials.Subject) error
+	bbs          bbsWorld // the BBS+ run's keys and verifier
 }
 
 // statusMaxAge is how long the demo verifier trusts a cached status list;
@@ -260,6 +261,10 @@ func (w *world) setUp(dir string, wopts []wallet.Option) (func(), error) {
 		return nil, err
 	}
 	w.store, w.verifier = db, v
+	if err := w.startBBS(dir, policy, &closers); err != nil {
+		closeAll()
+		return nil, err
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		closeAll()

@@ -21,6 +21,7 @@ func TestDemoStory(t *testing.T) {
 		"DENY FORBIDDEN", "REFUSED SCOPE_ESCALATION",
 		"DENY SCOPE_ESCALATION", "DENY REPLAY", "DENY AUDIENCE_MISMATCH", "DENY SIGNATURE_INVALID",
 		"ALLOW", "DENY SIGNATURE_INVALID",
+		"ALLOW", "DENY SIGNATURE_INVALID", // bbs
 		"DENY INTENT_MISMATCH", "ALLOW", "REFUSED INTENT_MISMATCH", "DENY EXPIRED",
 		"ALLOW", "ALLOW", "ALLOW", "DENY RATE_LIMITED",
 		"DENY REVOKED", "ALLOW", "DENY SUSPENDED", "ALLOW", "DENY STATUS_UNAVAILABLE",
@@ -42,5 +43,12 @@ func TestDemoStory(t *testing.T) {
 	// two email:read grants, one per link.
 	if got := rep.Steps[11].Disclosure(); got != "sd-jwt: grants seen 2 of 6 held" {
 		t.Errorf("sd-jwt step: %q", got)
+	}
+	// The BBS+ run, the same chain as derived proofs: one grant per link.
+	if got := rep.Steps[13].Disclosure(); got != "bbs: grants seen 2 of 6 held" {
+		t.Errorf("bbs step: %q", got)
+	}
+	if d := rep.Steps[14].Detail; d != "link 1: credentials: signature invalid: aries: bbs verify: proof: bad signature" {
+		t.Errorf("bbs tampered step: %q", d)
 	}
 }

@@ -87,6 +87,10 @@ func (w *world) cast() ([]func() Step, error) {
 	if err != nil {
 		return nil, err
 	}
+	bbsSteps, err := w.castBBS(rootGrants(w.assistant.DID(), now), childTemplate)
+	if err != nil {
+		return nil, err
+	}
 	var firstVP []byte // the summarizer's first presentation, replayed later
 	var approvalID, answer string
 	wider := credentials.Template{
@@ -154,6 +158,7 @@ func (w *world) cast() ([]func() Step, error) {
 			return decisionStep("one byte of a credential changed", "summarizer", readMail, "DENY SIGNATURE_INVALID", d, err)
 		},
 		sdSteps[0], sdSteps[1],
+		bbsSteps[0], bbsSteps[1],
 		func() Step {
 			d, err := w.presentChain(w.assistant, []*credentials.Credential{root}, digSlack, Audience)
 			return decisionStep("assistant reads Slack to dig up Alice's critics", "assistant", digSlack, "DENY INTENT_MISMATCH", d, err)
