@@ -32,12 +32,12 @@ type bbsFixture struct {
 	root, child *credentials.Credential
 }
 
-func newBBSFixture(t *testing.T) *bbsFixture {
+func newBBSFixture(t *testing.T, with ...func(*presentation.Config)) *bbsFixture {
 	t.Helper()
-	f := newFixture(t, func(c *presentation.Config) {
+	f := newFixture(t, append([]func(*presentation.Config){func(c *presentation.Config) {
 		c.Formats = []string{presentation.FormatBBS, presentation.FormatLDP}
 		c.TrustedRoots = []string{bbsAlice.DID()}
-	})
+	}}, with...)...)
 	root, err := credentials.IssueBBS(bbsAlice, credentials.Template{
 		Subject: bbsAssistant.DID(), Purpose: "Keep Alice's inbox organised",
 		Grants: []credentials.Grant{

@@ -30,11 +30,11 @@ const (
 
 // Known values of the accepted lists.
 var (
-	KnownFormats    = []string{"ldp", "sd-jwt"}
-	KnownAlgorithms = []string{"Ed25519Signature2020", "EdDSA"}
+	KnownFormats    = []string{"ldp", "sd-jwt", "bbs"}
+	KnownAlgorithms = []string{"Ed25519Signature2020", "EdDSA", "BbsBlsSignature2020"}
 	KnownDIDMethods = []string{"key", "web"}
 	// formatAlgorithm is the proof algorithm each format needs.
-	formatAlgorithm = map[string]string{"ldp": "Ed25519Signature2020", "sd-jwt": "EdDSA"}
+	formatAlgorithm = map[string]string{"ldp": "Ed25519Signature2020", "sd-jwt": "EdDSA", "bbs": "BbsBlsSignature2020"}
 )
 
 // Policy is a parsed, valid trust policy.
@@ -359,6 +359,11 @@ func (p *Policy) validateLists() error {
 		if alg := formatAlgorithm[f]; !slices.Contains(p.Algorithms, alg) {
 			return errorf(p.line("formats"), "formats: %s is accepted but its algorithm %s is not in algorithms", f, alg)
 		}
+	}
+	// A BBS+ issuer's key is read from its own did:key (a BLS12-381 G2
+	// key), so bbs is accepted only where did:key is.
+	if slices.Contains(p.Formats, "bbs") && !slices.Contains(p.DIDMethods, "key") {
+		return errorf(p.line("formats"), "formats: bbs needs did:key (BBS+ issuers are BLS12-381 G2 did:keys), which is not in didMethods")
 	}
 	return nil
 }
