@@ -1,7 +1,6 @@
 package presentation
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -77,9 +76,6 @@ const (
 	// (SPEC §16).
 	FormatBBS = "bbs"
 )
-
-// ErrFormatNotBuilt: a format that is named but not implemented yet.
-var ErrFormatNotBuilt = errors.New("presentation: format not built yet")
 
 // validateFormats refuses an unknown or repeated format.
 func validateFormats(formats []string) error {
