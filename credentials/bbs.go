@@ -2,7 +2,6 @@ package credentials
 
 import (
 	"context"
-	"crypto/rand"
 	"embed"
 	"encoding/json"
 	"errors"
@@ -83,36 +82,11 @@ func signBBS(s BBSSigner, sub Subject, t Template, o IssueOptions) (*Credential,
 	if _, err := did.ParseBLS12381G2Key(s.DID()); err != nil {
 		return nil, fmt.Errorf("credentials: bbs issuer: %w", err)
 	}
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
-	}
-	rnd := o.Rand
-	if rnd == nil {
-		rnd = rand.Reader
-	}
-	sub.Grants = slices.Clone(sub.Grants)
-	for i := range sub.Grants {
-		sub.Grants[i].Status = nil
-	}
-	if err := sub.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	if err := compileConditions(sub.Grants); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	id, err := newUUID(rnd)
+	env, err := NewEnvelope(sub, t, o)
 	if err != nil {
 		return nil, err
 	}
-	credStatus, err := allocateStatus(o.Status, id, sub.Grants)
-	if err != nil {
-		return nil, err
-	}
-	from := t.ValidFrom
-	if from.IsZero() {
-		from = now()
-	}
+	now, id, credStatus, from, sub := env.Now, env.ID, env.Status, env.From, env.Subject
 	c := &Credential{ID: id, Issuer: s.DID(), IssuanceDate: from.UTC().Truncate(time.Second), Status: credStatus, Subject: sub}
 	if t.ValidUntil != nil {
 		exp := t.ValidUntil.UTC().Truncate(time.Second)

@@ -145,14 +145,29 @@ func mergeForbidden(inherited, added []Forbidden) []Forbidden {
 	return out
 }
 
-func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error) {
-	now := time.Now
-	if o.Now != nil {
-		now = o.Now
+// Envelope is what every way of securing a new credential starts from: the
+// subject as the issuer signs it (the template's status entries dropped,
+// the registry's assigned), checked and its conditions compiled; a fresh
+// id; the credential's own status entries; the start of its validity; and
+// the clock and randomness to sign with.
+type Envelope struct {
+	ID      string
+	Subject Subject
+	Status  []StatusEntry
+	From    time.Time
+	Now     func() time.Time
+	Rand    io.Reader
+}
+
+// NewEnvelope checks sub and allocates its id and status entries (durably,
+// when the issuer has a registry). LDP, SD-JWT and BBS+ issuance share it.
+func NewEnvelope(sub Subject, t Template, o IssueOptions) (Envelope, error) {
+	e := Envelope{Now: o.Now, Rand: o.Rand}
+	if e.Now == nil {
+		e.Now = time.Now
 	}
-	rnd := o.Rand
-	if rnd == nil {
-		rnd = rand.Reader
+	if e.Rand == nil {
+		e.Rand = rand.Reader
 	}
 	// Status entries are the issuer's to assign: a template's are dropped,
 	// so a delegation never carries its parent's entries.
@@ -161,23 +176,31 @@ func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error
 		sub.Grants[i].Status = nil
 	}
 	if err := sub.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return e, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	if err := compileConditions(sub.Grants); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return e, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
-	id, err := newUUID(rnd)
+	var err error
+	if e.ID, err = newUUID(e.Rand); err != nil {
+		return e, err
+	}
+	if e.Status, err = allocateStatus(o.Status, e.ID, sub.Grants); err != nil {
+		return e, err
+	}
+	e.Subject, e.From = sub, t.ValidFrom
+	if e.From.IsZero() {
+		e.From = e.Now()
+	}
+	return e, nil
+}
+
+func sign(s Signer, sub Subject, t Template, o IssueOptions) (*Credential, error) {
+	env, err := NewEnvelope(sub, t, o)
 	if err != nil {
 		return nil, err
 	}
-	credStatus, err := allocateStatus(o.Status, id, sub.Grants)
-	if err != nil {
-		return nil, err
-	}
-	from := t.ValidFrom
-	if from.IsZero() {
-		from = now()
-	}
+	now, id, credStatus, from, sub := env.Now, env.ID, env.Status, env.From, env.Subject
 	doc := map[string]any{
 		"@context":          wantContext,
 		"id":                id,

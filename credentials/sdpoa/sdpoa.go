@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,14 +49,6 @@ func Issue(s credentials.Signer, t credentials.Template, o Options) (*sdjwt.SDJW
 
 // issue signs sub as an SD-JWT, one Disclosure per grant.
 func issue(s credentials.Signer, sub credentials.Subject, t credentials.Template, o Options) (*sdjwt.SDJWT, error) {
-	sub.Grants = slices.Clone(sub.Grants)
-	now, rnd := time.Now, o.Rand
-	if o.Now != nil {
-		now = o.Now
-	}
-	if rnd == nil {
-		rnd = rand.Reader
-	}
 	holderKey, err := did.ParseKey(t.Subject)
 	if err != nil {
 		return nil, fmt.Errorf("sdpoa: subject: %w", err)
@@ -66,21 +57,11 @@ func issue(s credentials.Signer, sub credentials.Subject, t credentials.Template
 	if err != nil {
 		return nil, err
 	}
-	for i := range sub.Grants {
-		sub.Grants[i].Status = nil // the issuer's registry assigns entries
-	}
-	id, err := newUUID(rnd)
+	env, err := credentials.NewEnvelope(sub, t, o.IssueOptions)
 	if err != nil {
 		return nil, err
 	}
-	credStatus, err := allocateStatus(o.Status, id, sub.Grants)
-	if err != nil {
-		return nil, err
-	}
-	from := t.ValidFrom
-	if from.IsZero() {
-		from = now()
-	}
+	now, rnd, id, credStatus, from, sub := env.Now, env.Rand, env.ID, env.Status, env.From, env.Subject
 	doc := map[string]any{
 		"@context":          []string{credentials.ContextCredentialsV1, credentials.ContextEd25519_2020, credentials.ContextStatusV1, credentials.ContextPoAV1},
 		"id":                id,
@@ -200,38 +181,4 @@ func toJSONObject(v any) (map[string]any, error) {
 		return nil, fmt.Errorf("sdpoa: encode: %w", err)
 	}
 	return m, nil
-}
-
-func allocateStatus(a credentials.StatusAllocator, credID string, grants []credentials.Grant) ([]credentials.StatusEntry, error) {
-	if a == nil {
-		return nil, nil
-	}
-	ids := make([]string, len(grants))
-	for i, g := range grants {
-		ids[i] = g.ID
-	}
-	alloc, err := a.Allocate(credID, ids)
-	if err != nil {
-		return nil, fmt.Errorf("sdpoa: status entries: %w", err)
-	}
-	for i, g := range grants {
-		for _, e := range alloc.Grants[g.ID] {
-			grants[i].Status = append(grants[i].Status, credentials.StatusEntryFrom(e))
-		}
-	}
-	var out []credentials.StatusEntry
-	for _, e := range alloc.Credential {
-		out = append(out, credentials.StatusEntryFrom(e))
-	}
-	return out, nil
-}
-
-func newUUID(r io.Reader) (string, error) {
-	var b [16]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
-		return "", fmt.Errorf("sdpoa: random id: %w", err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("urn:uuid:%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
 }
