@@ -142,6 +142,11 @@ func TestDenials(t *testing.T) {
 			req := presentation.Request{Action: "email:send", Resource: "mailbox:alice/outbox"}
 			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)
 		}, presentation.ReasonForbidden},
+		{"dot segments out of the granted resource", func(t *testing.T, f *fixture) presentation.Decision {
+			// mailbox:alice/* once matched mailbox:alice/../bob/inbox segment by segment.
+			req := presentation.Request{Action: "email:read", Resource: "mailbox:alice/../bob/inbox"}
+			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)
+		}, presentation.ReasonMalformed},
 		{"condition without the fact it needs", func(t *testing.T, f *fixture) presentation.Decision {
 			req := presentation.Request{Action: "calendar:write", Resource: "calendar:alice/work"}
 			return f.v.Authorize(ctx, f.present(t, assistant, []*credentials.Credential{f.root}, req), req)

@@ -133,11 +133,14 @@ func covers(p, c string) bool { return p == Wildcard || p == c }
 
 // validSegment accepts a non-empty segment of safe characters, or the
 // wildcard alone. Resources may also use ':', '@' and '~' inside a segment.
+// "." and ".." are refused: a service that resolves paths would read
+// "mailbox:alice/public/../private" as a resource no pattern here names,
+// and past every forbidden entry and trust rule written for it.
 func validSegment(s string, resource bool) bool {
 	if s == Wildcard {
 		return true
 	}
-	if s == "" {
+	if s == "" || s == "." || s == ".." {
 		return false
 	}
 	for _, r := range s {

@@ -2,6 +2,7 @@ package scope_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/mandate-dev/mandate/credentials/scope"
@@ -64,6 +65,29 @@ func TestValidateConcrete(t *testing.T) {
 	for _, c := range [][2]string{{"email:*", "mailbox:alice"}, {"email:read", "mailbox:alice/*"}, {"", "x"}, {"email:read", ""}} {
 		if err := scope.ValidateConcrete(c[0], c[1]); !errors.Is(err, scope.ErrInvalid) {
 			t.Errorf("ValidateConcrete(%q, %q) = %v, want ErrInvalid", c[0], c[1], err)
+		}
+	}
+}
+
+// Dot segments are refused in requests and in patterns: a service that
+// resolves paths would read "drive:alice/public/../private/diary" as a
+// resource under drive:alice/private, past every rule written for it.
+func TestDotSegmentsRefused(t *testing.T) {
+	for _, r := range []string{
+		"drive:alice/public/../private/diary", "drive:alice/./private/diary", "drive:alice/..", "./x", "mailbox:alice/../bob/inbox",
+	} {
+		err := scope.ValidateConcrete("files:read", r)
+		want := `scope: invalid pattern: resource "` + r + `" has a bad segment "`
+		if !errors.Is(err, scope.ErrInvalid) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("request %q: got %v, want %s…", r, err, want)
+		}
+		if _, err := scope.ParseResource(r); !errors.Is(err, scope.ErrInvalid) {
+			t.Errorf("pattern %q: got %v, want ErrInvalid", r, err)
+		}
+	}
+	for _, r := range []string{"drive:alice/report.v2.pdf", "drive:alice/.hidden", "drive:alice/...", "drive:alice/a..b"} {
+		if err := scope.ValidateConcrete("files:read", r); err != nil {
+			t.Errorf("%q: %v", r, err)
 		}
 	}
 }
