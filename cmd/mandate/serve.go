@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/mandate-dev/mandate/credentials/status/statushttp"
 	"github.com/mandate-dev/mandate/intent"
 	"github.com/mandate-dev/mandate/presentation"
+	"github.com/mandate-dev/mandate/presentation/audit"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
 )
 
@@ -35,6 +37,8 @@ type serveVerifierOptions struct {
 	requireStatus         bool
 	formats               []string
 	intentCheckers        []string
+	checkpointEvery       uint64
+	checkpointInterval    time.Duration
 	intentTimeout         time.Duration
 	intentOnError         string
 }
@@ -63,6 +67,8 @@ func newServeCmd(io *streams) *cobra.Command {
 	fl.DurationVar(&o.statusTimeout, "status-timeout", statushttp.DefaultTimeout, "time limit of one status list fetch")
 	fl.BoolVar(&o.requireStatus, "require-status", false, "deny credentials that carry no revocation entry")
 	fl.StringArrayVar(&o.formats, "format", nil, "presentation format this verifier accepts: ldp, sd-jwt, bbs (repeatable; default ldp)")
+	fl.Uint64Var(&o.checkpointEvery, "audit-checkpoint-every", audit.DefaultCheckpointEvery, "sign an audit checkpoint after this many records")
+	fl.DurationVar(&o.checkpointInterval, "audit-checkpoint-interval", time.Minute, "also sign the audit log's head this often, and when the server stops (0: only by count)")
 	fl.StringArrayVar(&o.intentCheckers, "intent-checker", nil, "intent checker asked for every request, NAME, NAME=JSON or NAME=@FILE (repeatable; cel, lexical, external)")
 	fl.DurationVar(&o.intentTimeout, "intent-timeout", presentation.DefaultIntentTimeout, "time limit of one intent checker; no answer is a DENY INTENT_CHECK_FAILED")
 	fl.StringVar(&o.intentOnError, "intent-on-error", "deny", "what a failed intent checker means: deny, or escalate (NEEDS_APPROVAL)")
@@ -169,6 +175,7 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 		Audience: o.audience, Resolver: resolver, TrustedRoots: o.trustRoots, Policy: trust,
 		InsecureTrustAnyRoot: o.insecureTrustAnyRoot, Store: db, Logger: log,
 		Status: fetcher, RequireStatus: o.requireStatus, Signer: w, Intent: policy, Formats: o.formats,
+		AuditCheckpointEvery: o.checkpointEvery,
 	})
 	if err != nil {
 		return err
@@ -184,7 +191,44 @@ func (o *serveVerifierOptions) run(cmd *cobra.Command, io *streams) error {
 	}()
 	log.Info("verifier listening", "addr", lis.Addr().String(), "audience", o.audience, "did", w.DID(),
 		"trusted_roots", len(o.trustRoots), "intent_checkers", len(policy.Checkers))
-	return srv.Serve(lis)
+	ticking := signCheckpoints(cmd.Context(), v.AuditLog(), o.checkpointInterval, log)
+	err = srv.Serve(lis)
+	<-ticking
+	// Serve returns once every call in flight has been answered and
+	// recorded: sign the final head before the store closes.
+	signCheckpoint(v.AuditLog(), log)
+	return err
+}
+
+// signCheckpoints signs the audit log's head every interval until ctx
+// ends, so that records after the last signed checkpoint, which verify
+// cannot tell from rewritten ones, are at most interval old. The channel
+// closes when it has stopped.
+func signCheckpoints(ctx context.Context, l *audit.Log, interval time.Duration, log *slog.Logger) <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if interval <= 0 {
+			return
+		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				signCheckpoint(l, log)
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return done
+}
+
+func signCheckpoint(l *audit.Log, log *slog.Logger) {
+	if _, err := l.Checkpoint(); err != nil && !errors.Is(err, audit.ErrEmpty) {
+		log.Error("audit checkpoint not signed", "err", err)
+	}
 }
 
 // intentPolicy builds the intent stage from the flags.

@@ -36,6 +36,8 @@ const (
 var (
 	ErrNotFound = errors.New("audit: record not found")
 	ErrTampered = errors.New("audit: log tampered")
+	// ErrEmpty: a checkpoint of a log with no record.
+	ErrEmpty = errors.New("audit: checkpoint: the log is empty")
 )
 
 // CheckerVerdict is what one intent checker said about the request.

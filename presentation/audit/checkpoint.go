@@ -98,7 +98,7 @@ func (l *Log) Checkpoint() (Checkpoint, error) {
 				return err
 			}
 			if h.Seq == 0 {
-				return errors.New("audit: checkpoint: the log is empty")
+				return ErrEmpty
 			}
 			c, err = l.writeCheckpoint(txn, h, l.o.Now())
 			return err
