@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mandate-dev/mandate/credentials/scope"
 	"github.com/mandate-dev/mandate/intent"
 )
 
@@ -97,6 +98,8 @@ func (c Case) validate() error {
 		return fmt.Errorf("case %s: purposes must be non-empty strings", c.ID)
 	case c.Action == "" || c.Resource == "":
 		return fmt.Errorf("case %s: action and resource are required", c.ID)
+	case scope.ValidateConcrete(c.Action, c.Resource) != nil:
+		return fmt.Errorf("case %s: %w", c.ID, scope.ValidateConcrete(c.Action, c.Resource))
 	case c.Label != Allow && c.Label != Deny:
 		return fmt.Errorf("case %s: label %q is not allow or deny", c.ID, c.Label)
 	case !slices.Contains(Kinds, c.Kind):

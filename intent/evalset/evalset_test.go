@@ -17,14 +17,15 @@ func line(id, intentText, label, kind string) string {
 func TestLoadRefuses(t *testing.T) {
 	cases := map[string]string{
 		"": "evalset: no cases",
-		line("a", "x", "allow", "in") + "\n" + line("a", "y", "deny", "out"):                             `evalset: line 2: id "a" already used on line 1`,
-		line("a", "x", "maybe", "in"):                                                                    `evalset: line 1: case a: label "maybe" is not allow or deny`,
-		line("a", "x", "allow", "other"):                                                                 `evalset: line 1: case a: kind "other" is not one of [in out near adversarial]`,
-		`{"id":"a","purposes":[],"action":"x:y","resource":"r","intent":"","label":"allow","kind":"in"}`: "evalset: line 1: case a: purposes must be non-empty strings",
-		`{"id":"a","extra":1}`:                                                                           `evalset: line 1: json: unknown field "extra"`,
-		`{"id":"a"} {"id":"b"}`:                                                                          "evalset: line 1: more than one JSON value",
-		`{"id":"a","purposes":["p"],"action":"","resource":"r","label":"allow","kind":"in"}`:             "evalset: line 1: case a: action and resource are required",
-		"{" + strings.Repeat(" ", evalset.MaxLineBytes) + "}":                                            "evalset: a line is longer than 65536 bytes",
+		line("a", "x", "allow", "in") + "\n" + line("a", "y", "deny", "out"):                                         `evalset: line 2: id "a" already used on line 1`,
+		line("a", "x", "maybe", "in"):                                                                                `evalset: line 1: case a: label "maybe" is not allow or deny`,
+		line("a", "x", "allow", "other"):                                                                             `evalset: line 1: case a: kind "other" is not one of [in out near adversarial]`,
+		`{"id":"a","purposes":[],"action":"x:y","resource":"r","intent":"","label":"allow","kind":"in"}`:             "evalset: line 1: case a: purposes must be non-empty strings",
+		`{"id":"a","purposes":["p"],"action":"email","resource":"mailbox","intent":"x","label":"allow","kind":"in"}`: `evalset: line 1: case a: scope: invalid pattern: action "email" must be namespace:verb`,
+		`{"id":"a","extra":1}`:  `evalset: line 1: json: unknown field "extra"`,
+		`{"id":"a"} {"id":"b"}`: "evalset: line 1: more than one JSON value",
+		`{"id":"a","purposes":["p"],"action":"","resource":"r","label":"allow","kind":"in"}`: "evalset: line 1: case a: action and resource are required",
+		"{" + strings.Repeat(" ", evalset.MaxLineBytes) + "}":                                "evalset: a line is longer than 65536 bytes",
 	}
 	for in, want := range cases {
 		if _, err := evalset.Load(strings.NewReader(in)); err == nil || err.Error() != want {
