@@ -98,8 +98,16 @@ func (c Case) validate() error {
 		return fmt.Errorf("case %s: purposes must be non-empty strings", c.ID)
 	case c.Action == "" || c.Resource == "":
 		return fmt.Errorf("case %s: action and resource are required", c.ID)
-	case scope.ValidateConcrete(c.Action, c.Resource) != nil:
-		return fmt.Errorf("case %s: %w", c.ID, scope.ValidateConcrete(c.Action, c.Resource))
+	}
+	// Well-formed action and resource (a case may name a pattern, e.g. a
+	// search across slack:acme/*).
+	if _, err := scope.ParseAction(c.Action); err != nil {
+		return fmt.Errorf("case %s: %w", c.ID, err)
+	}
+	if _, err := scope.ParseResource(c.Resource); err != nil {
+		return fmt.Errorf("case %s: %w", c.ID, err)
+	}
+	switch {
 	case c.Label != Allow && c.Label != Deny:
 		return fmt.Errorf("case %s: label %q is not allow or deny", c.ID, c.Label)
 	case !slices.Contains(Kinds, c.Kind):
