@@ -175,7 +175,13 @@ func yamlError(err error) error {
 	var line int
 	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
 		_, rest, _ := strings.Cut(msg, ":")
-		return errorf(line, "%s", strings.TrimSpace(rest))
+		rest = strings.TrimSpace(rest)
+		// "field x not found in type policy.wireRoot" names our Go types.
+		var field string
+		if n, _ := fmt.Sscanf(rest, "field %s not found in type", &field); n == 1 {
+			rest = fmt.Sprintf("unknown key %q", field)
+		}
+		return errorf(line, "%s", rest)
 	}
 	return errorf(0, "%s", msg)
 }
