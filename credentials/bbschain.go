@@ -74,34 +74,4 @@ func IsBBS(m map[string]any) bool { return strictjson.EqualStrings(m["@context"]
 // DecodeBBSChain reads a BBS+ chain file (EncodeChain's form: a JSON array
 // of the signed credentials, root first, or one credential) and parses
 // every link with its digests; it checks no signature.
-func DecodeBBSChain(data []byte) ([]*Credential, error) {
-	var v any
-	if err := strictjson.Decode(data, MaxChainBytes, &v); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
-	}
-	var objs []any
-	switch t := v.(type) {
-	case map[string]any:
-		objs = []any{t}
-	case []any:
-		objs = t
-	default:
-		return nil, fmt.Errorf("%w: a chain is a credential or an array of credentials", ErrMalformed)
-	}
-	if len(objs) == 0 || len(objs) > MaxChainLinks {
-		return nil, fmt.Errorf("%w: a chain has 1..%d links, this one %d", ErrMalformed, MaxChainLinks, len(objs))
-	}
-	chain := make([]*Credential, len(objs))
-	for i, o := range objs {
-		m, ok := o.(map[string]any)
-		if !ok {
-			return nil, fmt.Errorf("%w: link %d is not an object", ErrMalformed, i)
-		}
-		c, err := parseBBS(m)
-		if err != nil {
-			return nil, fmt.Errorf("link %d: %w", i, err)
-		}
-		chain[i] = c
-	}
-	return chain, nil
-}
+func DecodeBBSChain(data []byte) ([]*Credential, error) { return decodeChain(data, parseBBS) }

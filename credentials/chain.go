@@ -28,7 +28,10 @@ func EncodeChain(chain []*Credential) ([]byte, error) {
 // DecodeChain reads a chain file (a JSON array of credentials, root first)
 // or a single credential, and parses every link. It checks no signature;
 // use Verifier for that.
-func DecodeChain(data []byte) ([]*Credential, error) {
+func DecodeChain(data []byte) ([]*Credential, error) { return decodeChain(data, Parse) }
+
+// decodeChain reads a chain file and parses each link with parse.
+func decodeChain(data []byte, parse func(map[string]any) (*Credential, error)) ([]*Credential, error) {
 	var v any
 	if err := strictjson.Decode(data, MaxChainBytes, &v); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -51,7 +54,7 @@ func DecodeChain(data []byte) ([]*Credential, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: link %d is not an object", ErrMalformed, i)
 		}
-		c, err := Parse(m)
+		c, err := parse(m)
 		if err != nil {
 			return nil, fmt.Errorf("link %d: %w", i, err)
 		}
