@@ -53,10 +53,10 @@ func (p IntentPolicy) validate() error {
 
 // CheckerVerdict is one intent checker's part in a decision.
 type CheckerVerdict struct {
-	Checker    string
-	Verdict    string // "allow", "deny", "escalate", or "error"
-	Reason     string
-	Confidence float64
+	Checker    string  `json:"checker"`
+	Verdict    string  `json:"verdict"` // "allow", "deny", "escalate", or "error"
+	Reason     string  `json:"reason,omitempty"`
+	Confidence float64 `json:"confidence"`
 }
 
 // checkConditions enforces the CEL conditions of the grant used at every

@@ -111,7 +111,8 @@ func TestCLIEndToEnd(t *testing.T) {
 	}
 
 	out = must(t, ctx, "present", "--wallet", p("summarizer"), "--verifier", addr, "--action", "email:read", "--resource", "mailbox:alice/inbox", "--intent", "summarise", "--json")
-	if !strings.Contains(out, `"decision":"ALLOW"`) {
+	if !strings.Contains(out, `"decision":"ALLOW"`) || !strings.Contains(out, `"reasons":[]`) ||
+		!strings.Contains(out, `"checkers":[{"checker":"lexical","verdict":"allow"`) {
 		t.Fatalf("summarizer read: %s", out)
 	}
 	draft := []string{"present", "--wallet", p("assistant"), "--verifier", addr, "--action", "email:draft", "--resource", "mailbox:alice/drafts", "--intent", "reply to Bob"}

@@ -147,9 +147,14 @@ func (o *presentOptions) run(cmd *cobra.Command, io *streams) error {
 
 func printDecision(io *streams, d presentation.Decision, asJSON bool) {
 	if asJSON {
+		reasons := d.Reasons
+		if reasons == nil {
+			reasons = []presentation.Reason{} // [], as vc verify prints, never null
+		}
 		_ = json.NewEncoder(io.out).Encode(map[string]any{
-			"decision": d.Outcome.String(), "reasons": d.Reasons, "message": d.Message, "principal": d.Principal,
+			"decision": d.Outcome.String(), "reasons": reasons, "message": d.Message, "principal": d.Principal,
 			"actor": d.Actor, "chain": d.Chain, "grant": d.Grant, "auditId": d.AuditID, "approvalId": d.ApprovalID,
+			"checkers": d.Checks,
 		})
 		return
 	}
