@@ -69,11 +69,11 @@ func TestCLIBBS(t *testing.T) {
 	}
 
 	delegate := []string{"delegate", "--wallet", p("assistant"), "--parent", chainID, "--grants", "../../examples/grants/summarizer.yaml", "--to", summarizer}
-	if _, errs, code := mandate(t, ctx, delegate...); code != 1 ||
+	if _, errs, code := mandate(t, ctx, append(delegate, "--format", "ldp")...); code != 1 ||
 		errs != "mandate: --format ldp: the parent chain "+chainID+" is bbs; a child is secured as its parent\n" {
 		t.Fatalf("ldp child of a bbs parent: exit %d, %q", code, errs)
 	}
-	must(t, ctx, append(delegate, "--format", "bbs", "--out", p("s.json"))...)
+	must(t, ctx, append(delegate, "--out", p("s.json"))...) // no --format: the parent's, bbs
 	leafID := must(t, ctx, "wallet", "import", "--wallet", p("summarizer"), p("s.json"))
 	if out := must(t, ctx, "wallet", "list", "--wallet", p("summarizer")); out != "DID "+summarizer+"\n"+leafID+"  2 link(s)  bbs  principal "+aliceBLS+
 		"\n  purpose: Summarise Alice's unread mail each morning\n  grant: email:read mailbox:alice/*" {

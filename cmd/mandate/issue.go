@@ -99,13 +99,6 @@ func newDelegateCmd(io *streams) *cobra.Command {
 		Short: "Delegate part of a held chain to a sub-agent (refused if wider than the parent)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.checkFormat(); err != nil {
-				return err
-			}
-			t, err := o.template()
-			if err != nil {
-				return err
-			}
 			w, err := o.open()
 			if err != nil {
 				return err
@@ -114,6 +107,16 @@ func newDelegateCmd(io *streams) *cobra.Command {
 			raw, err := w.Chain(o.parent)
 			if err != nil {
 				return fmt.Errorf("parent chain %s: %w", o.parent, err)
+			}
+			if !cmd.Flags().Changed("format") {
+				o.format = chainFormat(raw) // a child is secured as its parent
+			}
+			if err := o.checkFormat(); err != nil {
+				return err
+			}
+			t, err := o.template()
+			if err != nil {
+				return err
 			}
 			if f := chainFormat(raw); f != o.format {
 				return fmt.Errorf("--format %s: the parent chain %s is %s; a child is secured as its parent", o.format, o.parent, f)
@@ -155,6 +158,7 @@ func newDelegateCmd(io *streams) *cobra.Command {
 	cmd.Flags().BoolVar(&o.skipPurpose, "insecure-skip-purpose-check", false, "UNSAFE: sign the child without checking its purpose against the parent's")
 	cmd.Flags().StringVar(&o.out, "out", "", "write the chain here (default stdout)")
 	o.formatFlags(cmd)
+	cmd.Flags().Lookup("format").Usage = "how the child is secured: the parent's format (the default, and the only one accepted: ldp, sd-jwt or bbs)"
 	_ = cmd.MarkFlagRequired("grants")
 	_ = cmd.MarkFlagRequired("parent")
 	return cmd

@@ -32,11 +32,12 @@ func TestCLISDJWT(t *testing.T) {
 	must(t, ctx, "issue", "--wallet", p("alice"), "--grants", "../../examples/grants/assistant.yaml", "--to", assistant, "--format", "sd-jwt", "--out", p("a.json"))
 	chainID := must(t, ctx, "wallet", "import", "--wallet", p("assistant"), p("a.json"))
 	// An sd-jwt child needs an sd-jwt parent, and the other way round.
-	if _, errs, code := mandate(t, ctx, "delegate", "--wallet", p("assistant"), "--parent", chainID, "--grants", "../../examples/grants/summarizer.yaml", "--to", summarizer); code != 1 ||
+	if _, errs, code := mandate(t, ctx, "delegate", "--wallet", p("assistant"), "--parent", chainID, "--grants", "../../examples/grants/summarizer.yaml", "--to", summarizer, "--format", "ldp"); code != 1 ||
 		!strings.Contains(errs, "is sd-jwt; a child is secured as its parent") {
 		t.Fatalf("ldp child of an sd-jwt parent: exit %d, %s", code, errs)
 	}
-	must(t, ctx, "delegate", "--wallet", p("assistant"), "--parent", chainID, "--grants", "../../examples/grants/summarizer.yaml", "--to", summarizer, "--format", "sd-jwt", "--out", p("s.json"))
+	// Without --format the child takes its parent's.
+	must(t, ctx, "delegate", "--wallet", p("assistant"), "--parent", chainID, "--grants", "../../examples/grants/summarizer.yaml", "--to", summarizer, "--out", p("s.json"))
 	must(t, ctx, "wallet", "import", "--wallet", p("summarizer"), p("s.json"))
 	if out := must(t, ctx, "wallet", "list", "--wallet", p("summarizer")); !strings.Contains(out, "2 link(s)  sd-jwt") {
 		t.Fatalf("wallet list: %s", out)
