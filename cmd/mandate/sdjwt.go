@@ -85,6 +85,9 @@ func (o *sdjwtVerifyOptions) verify(path string, now time.Time) (map[string]any,
 		return nil, err
 	}
 	compact := strings.TrimSpace(string(data))
+	if strings.HasPrefix(compact, "[") {
+		return nil, inputError{fmt.Errorf("%s is a chain file (a JSON array of SD-JWTs, root first); sd-jwt verify takes one compact SD-JWT: verify a chain with `mandate wallet import`, or give one link", path)}
+	}
 	s, err := sdjwt.Parse(compact, sdjwt.DefaultLimits)
 	if err != nil {
 		return nil, err

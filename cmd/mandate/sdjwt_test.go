@@ -88,6 +88,7 @@ func TestCLISDJWT(t *testing.T) {
 		{[]string{p("leaf.sdjwt"), "--issuer-key", assistant}, "mandate: HOLDER_MISMATCH: sdjwt: key binding invalid: a key binding JWT is present: give --nonce and --aud to check it"},
 		{[]string{p("root.sdjwt"), "--issuer-key", assistant}, "mandate: SIGNATURE_INVALID: sdjwt: signature invalid"},
 		{[]string{p("root.sdjwt"), "--issuer-key", `{"kty":"oct","k":"c2VjcmV0"}`}, "mandate: --issuer-key: give the issuer's public key"},
+		{[]string{p("a.json"), "--issuer-key", assistant}, "mandate: " + p("a.json") + " is a chain file (a JSON array of SD-JWTs, root first); sd-jwt verify takes one compact SD-JWT"},
 	} {
 		if _, errs, code := mandate(t, ctx, append([]string{"sd-jwt", "verify"}, tc.args...)...); code != 1 || !strings.HasPrefix(errs, tc.want) {
 			t.Errorf("sd-jwt verify %v: exit %d, %s\n want %s", tc.args[1:], code, errs, tc.want)
