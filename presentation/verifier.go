@@ -332,12 +332,14 @@ func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	// after them is shared.
 	var err error
 	switch st.format {
+	case FormatLDP, "": // "" is the ldp of callers that predate formats
+		err = v.checkLDP(ctx, data, st)
 	case FormatSDJWT:
 		err = v.checkSDJWT(ctx, data, st)
 	case FormatBBS:
 		err = v.checkBBS(ctx, data, st)
-	default:
-		err = v.checkLDP(ctx, data, st)
+	default: // accepted but not known here: never guess a path
+		err = deny(ReasonMalformed, "format %.32q has no verification path", st.format)
 	}
 	if err != nil {
 		return err
