@@ -178,24 +178,7 @@ func importBBSChain(ctx context.Context, o importOptions, data []byte, io *strea
 	if err != nil {
 		return err
 	}
-	w, err := o.open()
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	leaf := chain[len(chain)-1]
-	if !ownsDID(w, leaf.Subject.ID) {
-		return fmt.Errorf("the chain is granted to %s, not to this wallet (%s or one of its BLS12-381 G2 did:keys)", leaf.Subject.ID, w.DID())
-	}
-	enc, err := credentials.EncodeChain(chain)
-	if err != nil {
-		return err
-	}
-	if err := w.PutChain(leaf.ID, enc); err != nil {
-		return err
-	}
-	fmt.Fprintln(io.out, leaf.ID)
-	return nil
+	return storeChain(o, io, chain[len(chain)-1], func() ([]byte, error) { return credentials.EncodeChain(chain) })
 }
 
 // ownsDID reports whether id is the wallet's DID or one of its BLS DIDs.

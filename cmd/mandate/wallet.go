@@ -122,16 +122,22 @@ func importChain(ctx context.Context, o importOptions, path string, io *streams)
 	if err != nil {
 		return err
 	}
+	return storeChain(o, io, chain[len(chain)-1], func() ([]byte, error) { return credentials.EncodeChain(chain) })
+}
+
+// storeChain keeps a verified chain under its leaf's id, in a wallet that
+// holds the leaf's subject DID (its own, or one of its BLS12-381 G2
+// did:keys), and prints the id. encode gives the bytes to keep.
+func storeChain(o importOptions, io *streams, leaf *credentials.Credential, encode func() ([]byte, error)) error {
 	w, err := o.open()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	leaf := chain[len(chain)-1]
-	if leaf.Subject.ID != w.DID() {
-		return fmt.Errorf("the chain is granted to %s, not to this wallet (%s)", leaf.Subject.ID, w.DID())
+	if !ownsDID(w, leaf.Subject.ID) {
+		return fmt.Errorf("the chain is granted to %s, not to this wallet (%s or one of its BLS12-381 G2 did:keys)", leaf.Subject.ID, w.DID())
 	}
-	enc, err := credentials.EncodeChain(chain)
+	enc, err := encode()
 	if err != nil {
 		return err
 	}
@@ -240,22 +246,5 @@ func importSDJWTChain(o importOptions, data []byte, io *streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := o.open()
-	if err != nil {
-		return err
-	}
-	defer w.Close()
-	leaf := chain[len(chain)-1]
-	if leaf.Subject.ID != w.DID() {
-		return fmt.Errorf("the chain is granted to %s, not to this wallet (%s)", leaf.Subject.ID, w.DID())
-	}
-	enc, err := sdpoa.EncodeChain(links)
-	if err != nil {
-		return err
-	}
-	if err := w.PutChain(leaf.ID, enc); err != nil {
-		return err
-	}
-	fmt.Fprintln(io.out, leaf.ID)
-	return nil
+	return storeChain(o, io, chain[len(chain)-1], func() ([]byte, error) { return sdpoa.EncodeChain(links) })
 }
