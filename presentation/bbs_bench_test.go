@@ -7,11 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
 	bls12381 "github.com/kilic/bls12-381"
 
 	"github.com/mandate-dev/mandate/credentials"
-	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/internal/testkeys"
 	"github.com/mandate-dev/mandate/presentation"
 )
@@ -49,19 +47,9 @@ func BenchmarkAuthorizeBBS(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range []int{1, 2} {
 		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) {
-			db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			v, err := presentation.New(presentation.Config{
-				Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{principal.DID()},
-				Store: db, ChallengeTTL: presentation.MaxChallengeTTL, Now: func() time.Time { return benchNow },
-				Signer: testkeys.New("bench verifier"), Formats: []string{presentation.FormatBBS},
+			v := newBenchVerifier(b, func(c *presentation.Config) {
+				c.TrustedRoots, c.Formats = []string{principal.DID()}, []string{presentation.FormatBBS}
 			})
-			if err != nil {
-				b.Fatal(err)
-			}
 			sel, err := presentation.SelectBBS([][]*credentials.Credential{chain[:n]}, holders[n-1].DID(), "email:read", "mailbox:alice/inbox", benchNow)
 			if err != nil {
 				b.Fatal(err)

@@ -6,12 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/credentials/sdjwt"
 	"github.com/mandate-dev/mandate/credentials/sdpoa"
-	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/internal/testkeys"
 	"github.com/mandate-dev/mandate/presentation"
 )
@@ -58,19 +55,7 @@ func BenchmarkAuthorizeSDJWT(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range benchLinks {
 		b.Run(fmt.Sprintf("links=%d", n), func(b *testing.B) {
-			db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer db.Close()
-			v, err := presentation.New(presentation.Config{
-				Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{benchPrincipal.DID()},
-				Store: db, ChallengeTTL: presentation.MaxChallengeTTL, Now: func() time.Time { return benchNow },
-				Signer: testkeys.New("bench verifier"), Formats: []string{presentation.FormatSDJWT},
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
+			v := newBenchVerifier(b, func(c *presentation.Config) { c.Formats = []string{presentation.FormatSDJWT} })
 			sel, err := presentation.SelectSDJWT([][]*sdjwt.SDJWT{links[:n]}, holders[n-1].DID(), "email:read", "mailbox:alice/inbox", benchNow)
 			if err != nil {
 				b.Fatal(err)

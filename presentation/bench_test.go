@@ -86,18 +86,23 @@ func newBenchChain(b *testing.B) benchChain {
 }
 
 // newBenchVerifier is a verifier on an in-memory store with a fixed clock
-// and the longest challenge lifetime allowed.
-func newBenchVerifier(b *testing.B) *presentation.Verifier {
+// and the longest challenge lifetime allowed, trusting benchPrincipal; with
+// changes its Config (formats, trusted roots, intent checkers).
+func newBenchVerifier(b *testing.B, with ...func(*presentation.Config)) *presentation.Verifier {
 	b.Helper()
 	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	v, err := presentation.New(presentation.Config{
+	cfg := presentation.Config{
 		Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{benchPrincipal.DID()},
 		Store: db, ChallengeTTL: presentation.MaxChallengeTTL, Now: func() time.Time { return benchNow }, Signer: testkeys.New("bench verifier"),
-	})
+	}
+	for _, w := range with {
+		w(&cfg)
+	}
+	v, err := presentation.New(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

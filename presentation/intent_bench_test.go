@@ -4,15 +4,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"testing"
-	"time"
 
-	"github.com/dgraph-io/badger/v4"
-
-	"github.com/mandate-dev/mandate/did"
 	"github.com/mandate-dev/mandate/intent"
 	"github.com/mandate-dev/mandate/intent/cel"
 	"github.com/mandate-dev/mandate/intent/lexical"
-	"github.com/mandate-dev/mandate/internal/testkeys"
 	"github.com/mandate-dev/mandate/presentation"
 )
 
@@ -34,7 +29,7 @@ func BenchmarkIntent(b *testing.B) {
 	c := newBenchChain(b)
 	for _, p := range policies {
 		b.Run("Authorize3/"+p.name, func(b *testing.B) {
-			v := newIntentBenchVerifier(b, p.checkers)
+			v := newBenchVerifier(b, func(c *presentation.Config) { c.Intent = presentation.IntentPolicy{Checkers: p.checkers} })
 			vps := benchPresentations(b, v.Challenge, c, 3, b.N)
 			b.ResetTimer()
 			for i := range b.N {
@@ -66,22 +61,4 @@ func BenchmarkIntent(b *testing.B) {
 			}
 		}
 	})
-}
-
-func newIntentBenchVerifier(b *testing.B, checkers []intent.Checker) *presentation.Verifier {
-	b.Helper()
-	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { db.Close() })
-	v, err := presentation.New(presentation.Config{
-		Audience: "https://mail.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{benchPrincipal.DID()},
-		Store: db, ChallengeTTL: presentation.MaxChallengeTTL, Now: func() time.Time { return benchNow },
-		Signer: testkeys.New("bench verifier"), Intent: presentation.IntentPolicy{Checkers: checkers},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return v
 }
