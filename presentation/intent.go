@@ -64,7 +64,7 @@ type CheckerVerdict struct {
 // case it did not). Anything but true is a DENY CONDITION_FAILED.
 func (v *Verifier) checkConditions(ctx context.Context, st *state, g credentials.Grant, links []credentials.Grant) error {
 	var conds []string
-	for _, l := range append(slices.Clone(links), g) {
+	for _, l := range links { // the path, root first; its last grant is g
 		for _, c := range l.Constraints.Conditions {
 			if !slices.Contains(conds, c) {
 				conds = append(conds, c)
