@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/mandate-dev/mandate/intent"
@@ -137,7 +138,7 @@ func coverage(said, vocab []string) (float64, []string) {
 	for _, w := range said {
 		if in[w] {
 			hit++
-		} else if !contains(missed, w) {
+		} else if !slices.Contains(missed, w) {
 			missed = append(missed, w)
 		}
 	}

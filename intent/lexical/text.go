@@ -1,6 +1,7 @@
 package lexical
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 
@@ -133,7 +134,7 @@ func usesRuledOut(intent string, banned []string) string {
 	ws := words(intent)
 	for i, w := range ws {
 		c := content(w)
-		if len(c) == 0 || !contains(banned, c[0]) {
+		if len(c) == 0 || !slices.Contains(banned, c[0]) {
 			continue
 		}
 		negated := false
@@ -145,13 +146,4 @@ func usesRuledOut(intent string, banned []string) string {
 		}
 	}
 	return ""
-}
-
-func contains(list []string, s string) bool {
-	for _, l := range list {
-		if l == s {
-			return true
-		}
-	}
-	return false
 }
