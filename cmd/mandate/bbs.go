@@ -105,17 +105,13 @@ func (o *issueOptions) delegateBBS(w *wallet.Wallet, raw []byte, t credentials.T
 	if err != nil {
 		return fmt.Errorf("the parent chain is granted to %s, not to a BLS12-381 G2 did:key of this wallet: %w", chain[len(chain)-1].Subject.ID, err)
 	}
-	alloc, err := statusAllocator(w)
-	if err != nil {
-		return err
-	}
-	check, closeCheckers, err := o.purposeCheck()
+	opts, closeCheckers, err := o.delegateOptions(w)
 	if err != nil {
 		return err
 	}
 	defer closeCheckers()
-	noBBSStatus(alloc, io)
-	child, err := credentials.DelegateBBS(s, chain, t, credentials.IssueOptions{CheckPurpose: check})
+	noBBSStatus(opts.Status, io)
+	child, err := credentials.DelegateBBS(s, chain, t, credentials.IssueOptions{CheckPurpose: opts.CheckPurpose})
 	if err != nil {
 		return err
 	}

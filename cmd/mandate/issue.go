@@ -131,23 +131,19 @@ func newDelegateCmd(io *streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			alloc, err := statusAllocator(w)
-			if err != nil {
-				return err
-			}
-			check, closeCheckers, err := o.purposeCheck()
+			opts, closeCheckers, err := o.delegateOptions(w)
 			if err != nil {
 				return err
 			}
 			defer closeCheckers()
-			child, err := credentials.Delegate(w, chain, t, credentials.IssueOptions{Status: alloc, CheckPurpose: check})
+			child, err := credentials.Delegate(w, chain, t, opts)
 			if err != nil {
 				return err
 			}
 			if err := o.write(append(chain, child), io); err != nil {
 				return err
 			}
-			return o.publish(w, alloc)
+			return o.publish(w, opts.Status)
 		},
 	}
 	o.register(cmd)
@@ -162,6 +158,21 @@ func newDelegateCmd(io *streams) *cobra.Command {
 	_ = cmd.MarkFlagRequired("grants")
 	_ = cmd.MarkFlagRequired("parent")
 	return cmd
+}
+
+// delegateOptions are a child's issue options: the wallet's status
+// registry (nil without one) and the purpose check; the func closes the
+// checkers.
+func (o *issueOptions) delegateOptions(w *wallet.Wallet) (credentials.IssueOptions, func(), error) {
+	alloc, err := statusAllocator(w)
+	if err != nil {
+		return credentials.IssueOptions{}, nil, err
+	}
+	check, closeCheckers, err := o.purposeCheck()
+	if err != nil {
+		return credentials.IssueOptions{}, nil, err
+	}
+	return credentials.IssueOptions{Status: alloc, CheckPurpose: check}, closeCheckers, nil
 }
 
 // purposeCheck is the delegation-time intent check from the flags.
@@ -233,23 +244,19 @@ func (o *issueOptions) delegateSDJWT(w *wallet.Wallet, raw []byte, t credentials
 	if err != nil {
 		return err
 	}
-	alloc, err := statusAllocator(w)
-	if err != nil {
-		return err
-	}
-	check, closeCheckers, err := o.purposeCheck()
+	opts, closeCheckers, err := o.delegateOptions(w)
 	if err != nil {
 		return err
 	}
 	defer closeCheckers()
-	child, err := sdpoa.Delegate(w, chain, t, sdpoa.Options{IssueOptions: credentials.IssueOptions{Status: alloc, CheckPurpose: check}, Decoys: o.decoys})
+	child, err := sdpoa.Delegate(w, chain, t, sdpoa.Options{IssueOptions: opts, Decoys: o.decoys})
 	if err != nil {
 		return err
 	}
 	if err := o.writeSDJWT(append(chain, child), io); err != nil {
 		return err
 	}
-	return o.publish(w, alloc)
+	return o.publish(w, opts.Status)
 }
 
 func (o *issueOptions) checkFormat() error {
