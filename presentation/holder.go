@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/mandate-dev/mandate/credentials"
@@ -78,4 +79,28 @@ func Present(holder credentials.Signer, chain []*credentials.Credential, ch Chal
 		return nil, fmt.Errorf("presentation: sign: %w", err)
 	}
 	return signed, nil
+}
+
+// PresentForbidding is for a gatekeeper that must have every call decided
+// by the verifier: when no held chain covers req (Present returned
+// ErrNoChain) but an LDP chain granted to holder forbids it, that chain is
+// presented, so that the verifier records FORBIDDEN (deny wins, and the
+// forbidden list is never hidden). Only LDP chains are used: they are
+// disclosed whole anyway. ErrNoChain when no chain forbids req.
+func (h Held) PresentForbidding(holder credentials.Signer, ch Challenge, req Request, now time.Time) (string, []byte, error) {
+	if !slices.Contains(ch.Formats, FormatLDP) {
+		return "", nil, fmt.Errorf("%w: %s on %s", ErrNoChain, req.Action, req.Resource)
+	}
+	for _, chain := range h.LDP {
+		if len(chain) == 0 || chain[len(chain)-1].Subject.ID != holder.DID() {
+			continue
+		}
+		for _, c := range chain {
+			if slices.ContainsFunc(c.Subject.Forbidden, func(f credentials.Forbidden) bool { return f.Forbids(req.Action, req.Resource) }) {
+				vp, err := Present(holder, chain, ch, req, now)
+				return FormatLDP, vp, err
+			}
+		}
+	}
+	return "", nil, fmt.Errorf("%w: %s on %s", ErrNoChain, req.Action, req.Resource)
 }

@@ -47,6 +47,8 @@ const (
 	ReasonIntentMismatch        Reason = "INTENT_MISMATCH"        // an intent checker found the request outside the declared purpose
 	ReasonIntentUncertain       Reason = "INTENT_UNCERTAIN"       // an intent checker could not tell; a human must approve (NEEDS_APPROVAL)
 	ReasonIntentCheckFailed     Reason = "INTENT_CHECK_FAILED"    // an intent checker failed or did not answer in time; fail closed
+	ReasonUnmapped              Reason = "UNMAPPED"               // a gatekeeper maps no action and resource to the call (an unmapped tool or method)
+	ReasonPresentationMissing   Reason = "PRESENTATION_MISSING"   // a gatekeeper got no presentation: the agent's wallet holds none for the call, or could not be reached
 	ReasonInternalError         Reason = "INTERNAL_ERROR"         // the verifier failed; fail closed
 )
 
