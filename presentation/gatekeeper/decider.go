@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/credentials/scope"
+	"github.com/mandate-dev/mandate/credentials/sdpoa"
 	"github.com/mandate-dev/mandate/presentation"
 	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
 )
@@ -101,4 +104,72 @@ func (h Holder) Present(_ context.Context, ch presentation.Challenge, req presen
 		return h.Held.PresentForbidding(h.Signer, ch, req, now())
 	}
 	return f, vp, err
+}
+
+// Power is one grant, or one forbidden entry, of a chain the agent holds.
+type Power struct {
+	Action   string // action pattern
+	Resource string // resource pattern ("" for a forbidden entry over every resource)
+	Grant    string // the grant's id ("" for a forbidden entry)
+	Chain    string // the holder's id of the chain
+	Format   string // the chain's format
+}
+
+// Powers is what an agent holds, leaf grants and the forbidden entries of
+// every link. It decides nothing (the verifier does); a gateway uses it to
+// leave out what the agent could never be allowed.
+type Powers struct {
+	Grants    []Power
+	Forbidden []Power
+}
+
+// Covers reports whether some grant's action pattern covers action and no
+// forbidden entry forbids action on every resource.
+func (p Powers) Covers(action string) bool {
+	for _, f := range p.Forbidden {
+		if f.Resource == "" && scope.MatchAction(f.Action, action) {
+			return false
+		}
+	}
+	return slices.ContainsFunc(p.Grants, func(g Power) bool { return scope.MatchAction(g.Action, action) })
+}
+
+// Powers lists h's powers (chain ids are "ldp/N", "sd-jwt/N", "bbs/N").
+func (h Holder) Powers(context.Context) (Powers, error) {
+	var p Powers
+	add := func(format string, i int, subjects []credentials.Subject) {
+		id := fmt.Sprintf("%s/%d", format, i)
+		for _, s := range subjects {
+			for _, f := range s.Forbidden {
+				p.Forbidden = append(p.Forbidden, Power{Action: f.Action, Resource: f.Resource, Chain: id, Format: format})
+			}
+		}
+		for _, g := range subjects[len(subjects)-1].Grants {
+			p.Grants = append(p.Grants, Power{Action: g.Action, Resource: g.Resource, Grant: g.ID, Chain: id, Format: format})
+		}
+	}
+	subjectsOf := func(chain []*credentials.Credential) []credentials.Subject {
+		out := make([]credentials.Subject, len(chain))
+		for i, c := range chain {
+			out[i] = c.Subject
+		}
+		return out
+	}
+	for i, c := range h.Held.LDP {
+		if len(c) > 0 {
+			add(presentation.FormatLDP, i, subjectsOf(c))
+		}
+	}
+	for i, c := range h.Held.SDJWT {
+		// The holder's own SD-JWTs: every Disclosure is at hand.
+		if creds, err := sdpoa.VerifyChain(c); err == nil && len(creds) > 0 {
+			add(presentation.FormatSDJWT, i, subjectsOf(creds))
+		}
+	}
+	for i, c := range h.Held.BBS {
+		if len(c) > 0 {
+			add(presentation.FormatBBS, i, subjectsOf(c))
+		}
+	}
+	return p, nil
 }
