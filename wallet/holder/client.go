@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -127,7 +128,12 @@ func (c *Client) Identity(ctx context.Context) (did string, others []string, err
 // that callers can errors.Is it.
 func callError(op string, err error) error {
 	if s, ok := status.FromError(err); ok && s.Code() == codes.NotFound {
-		return fmt.Errorf("holder: %s: %w (%s)", op, presentation.ErrNoChain, s.Message())
+		// The wallet's message starts with ErrNoChain's text: keep its detail once.
+		detail, found := strings.CutPrefix(s.Message(), presentation.ErrNoChain.Error())
+		if !found {
+			detail = ": " + s.Message()
+		}
+		return fmt.Errorf("holder: %s: %w%s", op, presentation.ErrNoChain, detail)
 	}
 	return fmt.Errorf("holder: %s: %w", op, err)
 }
