@@ -266,7 +266,9 @@ func TestPresentInputErrors(t *testing.T) {
 		{"empty nonce", with(func(r *mandatev1.PresentRequest) { r.Challenge.Nonce = "" }), codes.InvalidArgument, "holder: invalid request: challenge nonce is empty"},
 		{"long nonce", with(func(r *mandatev1.PresentRequest) { r.Challenge.Nonce = strings.Repeat("n", holder.MaxNonceBytes+1) }), codes.InvalidArgument, "holder: invalid request: challenge nonce is longer than 512 bytes"},
 		{"empty audience", with(func(r *mandatev1.PresentRequest) { r.Challenge.Audience = "" }), codes.InvalidArgument, "holder: invalid request: challenge audience is empty"},
-		{"long audience", with(func(r *mandatev1.PresentRequest) { r.Challenge.Audience = strings.Repeat("a", holder.MaxAudienceBytes+1) }), codes.InvalidArgument, "holder: invalid request: challenge audience is longer than 2048 bytes"},
+		{"long audience", with(func(r *mandatev1.PresentRequest) {
+			r.Challenge.Audience = strings.Repeat("a", holder.MaxAudienceBytes+1)
+		}), codes.InvalidArgument, "holder: invalid request: challenge audience is longer than 2048 bytes"},
 		{"no expiry", with(func(r *mandatev1.PresentRequest) { r.Challenge.ExpiresAt = nil }), codes.InvalidArgument, "holder: invalid request: challenge has no expiry"},
 		{"no formats", with(func(r *mandatev1.PresentRequest) { r.Challenge.Formats = nil }), codes.InvalidArgument, "holder: invalid request: challenge lists no formats"},
 		{"unknown format", with(func(r *mandatev1.PresentRequest) { r.Challenge.Formats = []string{"ldp", "jwt"} }), codes.InvalidArgument, `holder: invalid request: challenge format "jwt" is unknown (known: bbs, sd-jwt, ldp)`},
@@ -274,7 +276,9 @@ func TestPresentInputErrors(t *testing.T) {
 		{"too many formats", with(func(r *mandatev1.PresentRequest) { r.Challenge.Formats = []string{"ldp", "bbs", "sd-jwt", "ldp"} }), codes.InvalidArgument, "holder: invalid request: challenge lists 4 formats, at most 3"},
 		{"no request", with(func(r *mandatev1.PresentRequest) { r.Request = nil }), codes.InvalidArgument, "holder: invalid request: request is missing"},
 		{"pattern action", with(func(r *mandatev1.PresentRequest) { r.Request.Action = "email:*" }), codes.InvalidArgument, "holder: invalid request: presentation: request: scope: invalid pattern: a request names one action and one resource, not a pattern"},
-		{"oversized intent", with(func(r *mandatev1.PresentRequest) { r.Request.Intent = strings.Repeat("x", presentation.MaxIntentBytes+1) }), codes.InvalidArgument, "holder: invalid request: presentation: request intent is longer than 4096 bytes"},
+		{"oversized intent", with(func(r *mandatev1.PresentRequest) {
+			r.Request.Intent = strings.Repeat("x", presentation.MaxIntentBytes+1)
+		}), codes.InvalidArgument, "holder: invalid request: presentation: request intent is longer than 4096 bytes"},
 		{"expired", with(func(r *mandatev1.PresentRequest) { r.Challenge.ExpiresAt = timestamppb.New(expired) }), codes.FailedPrecondition, "holder: challenge expired at " + expired.UTC().Format(time.RFC3339)},
 		{"too large", with(func(r *mandatev1.PresentRequest) { r.Request.Intent = strings.Repeat("x", holder.MaxRequestBytes) }), codes.ResourceExhausted, ""},
 	}
