@@ -3,41 +3,18 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 
 	"github.com/mandate-dev/mandate/credentials"
-	"github.com/mandate-dev/mandate/credentials/sdpoa"
 	"github.com/mandate-dev/mandate/did"
-	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/wallet"
+	"github.com/mandate-dev/mandate/wallet/holder"
 )
 
-// chainFormat tells how a stored or imported chain file is secured.
-func chainFormat(data []byte) string {
-	if sdpoa.IsChain(data) {
-		return presentation.FormatSDJWT
-	}
-	if isBBSChain(data) {
-		return presentation.FormatBBS
-	}
-	return presentation.FormatLDP
-}
-
-// isBBSChain reports whether the chain file's first link has the BBS+
-// @context; DecodeBBSChain then checks every link.
-func isBBSChain(data []byte) bool {
-	var v any
-	if json.Unmarshal(data, &v) != nil {
-		return false
-	}
-	if a, ok := v.([]any); ok && len(a) > 0 {
-		v = a[0]
-	}
-	m, ok := v.(map[string]any)
-	return ok && credentials.IsBBS(m)
-}
+// chainFormat tells how a stored or imported chain file is secured
+// (holder.ChainFormat).
+func chainFormat(data []byte) string { return holder.ChainFormat(data) }
 
 // checkBBSSubject accepts, as a BBS+ credential's subject, an Ed25519
 // did:key or a BLS12-381 G2 did:key (which an agent that delegates needs).
@@ -184,16 +161,4 @@ func ownsDID(w *wallet.Wallet, id string) bool {
 	}
 	_, err := w.BBSSigner(id)
 	return err == nil
-}
-
-// bbsHolder is the signer of the held BBS+ chains' binding when they are
-// granted to one of the wallet's BLS12-381 G2 did:keys (the first such
-// leaf); nil: the wallet's own DID signs.
-func bbsHolder(w *wallet.Wallet, chains [][]*credentials.Credential) credentials.Signer {
-	for _, c := range chains {
-		if s, err := w.BBSSigner(c[len(c)-1].Subject.ID); err == nil {
-			return presentation.BBSHolder(s)
-		}
-	}
-	return nil
 }

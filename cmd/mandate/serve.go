@@ -74,7 +74,7 @@ func newServeCmd(io *streams) *cobra.Command {
 	fl.StringVar(&o.intentOnError, "intent-on-error", "deny", "what a failed intent checker means: deny, or escalate (NEEDS_APPROVAL)")
 	_ = v.MarkFlagRequired("data")
 	_ = v.MarkFlagRequired("audience")
-	cmd.AddCommand(v, newServeStatusCmd(io))
+	cmd.AddCommand(v, newServeStatusCmd(io), newServeWalletCmd(io))
 	return cmd
 }
 

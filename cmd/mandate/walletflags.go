@@ -8,10 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/mandate-dev/mandate/credentials"
-	"github.com/mandate-dev/mandate/credentials/sdpoa"
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/wallet"
+	"github.com/mandate-dev/mandate/wallet/holder"
 )
 
 // walletFlags name a wallet and how to unlock it.
@@ -48,39 +47,8 @@ func (f *walletFlags) open() (*wallet.Wallet, error) {
 	return wallet.Open(f.dir, pass)
 }
 
-// heldChains decodes every chain a wallet holds, in each format.
-func heldChains(w *wallet.Wallet) (presentation.Held, error) {
-	var held presentation.Held
-	stored, err := w.Chains()
-	if err != nil {
-		return held, err
-	}
-	for _, s := range stored {
-		switch chainFormat(s.Chain) {
-		case presentation.FormatSDJWT:
-			c, err := sdpoa.DecodeChain(s.Chain)
-			if err != nil {
-				return held, fmt.Errorf("chain %s: %w", s.ID, err)
-			}
-			held.SDJWT = append(held.SDJWT, c)
-			continue
-		case presentation.FormatBBS:
-			c, err := credentials.DecodeBBSChain(s.Chain)
-			if err != nil {
-				return held, fmt.Errorf("chain %s: %w", s.ID, err)
-			}
-			held.BBS = append(held.BBS, c)
-			continue
-		}
-		c, err := credentials.DecodeChain(s.Chain)
-		if err != nil {
-			return held, fmt.Errorf("chain %s: %w", s.ID, err)
-		}
-		held.LDP = append(held.LDP, c)
-	}
-	held.BBSHolder = bbsHolder(w, held.BBS)
-	return held, nil
-}
+// heldChains decodes every chain a wallet holds (holder.HeldChains).
+func heldChains(w *wallet.Wallet) (presentation.Held, error) { return holder.HeldChains(w) }
 
 func writeOut(path string, data []byte, io *streams) error {
 	if path == "" || path == "-" {
