@@ -1,0 +1,317 @@
+package mcpgate_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/mandate-dev/mandate/credentials"
+	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/internal/testkeys"
+	"github.com/mandate-dev/mandate/presentation"
+	"github.com/mandate-dev/mandate/presentation/audit"
+	"github.com/mandate-dev/mandate/presentation/gatekeeper"
+	"github.com/mandate-dev/mandate/presentation/mcpgate"
+)
+
+var (
+	alice = testkeys.New("alice")
+	agent = testkeys.New("agent")
+)
+
+// upstream is an MCP server with document tools that records every call
+// it receives.
+type upstream struct {
+	mu    sync.Mutex
+	calls []string // "name {args}"
+}
+
+func (u *upstream) received() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]string(nil), u.calls...)
+}
+
+func (u *upstream) server() *mcp.Server {
+	s := mcp.NewServer(&mcp.Implementation{Name: "docs", Version: "v1"}, nil)
+	docArgs := map[string]any{"type": "object", "properties": map[string]any{"doc": map[string]any{"type": "string"}}, "required": []any{"doc"}}
+	for _, name := range []string{"read_doc", "write_doc", "edit_doc", "delete_doc"} {
+		s.AddTool(&mcp.Tool{Name: name, Description: name + " a document", InputSchema: docArgs}, u.handle)
+	}
+	own := map[string]any{"type": "object", "properties": map[string]any{"doc": map[string]any{"type": "string"}, "justification": map[string]any{"type": "string"}}}
+	s.AddTool(&mcp.Tool{Name: "own_justification", InputSchema: own}, u.handle)
+	return s
+}
+
+func (u *upstream) handle(_ context.Context, r *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	u.mu.Lock()
+	u.calls = append(u.calls, r.Params.Name+" "+string(r.Params.Arguments))
+	u.mu.Unlock()
+	return &mcp.CallToolResult{Content: []mcp.Content{&mcp.TextContent{Text: r.Params.Name + " done"}}}, nil
+}
+
+var docTools = mcpgate.Tools{
+	"read_doc":          mustTool("docs:read", "docs:acme/{doc}"),
+	"write_doc":         mustTool("docs:write", "docs:acme/{doc}"),
+	"edit_doc":          mustTool("docs:edit", "docs:acme/{doc}"),
+	"own_justification": mustTool("docs:read", "docs:acme/{doc}"),
+	// delete_doc is not mapped.
+}
+
+func mustTool(action, resource string) mcpgate.Tool {
+	t, err := mcpgate.NewTool(action, resource)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+type fixture struct {
+	session  *mcp.ClientSession
+	upstream *upstream
+	verifier *presentation.Verifier
+}
+
+// setUp runs upstream <- gateway <- agent client, each over in-memory
+// transports, with a verifier in process.
+func setUp(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{upstream: &upstream{}}
+	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f.verifier, err = presentation.New(presentation.Config{
+		Audience: "https://docs.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()},
+		Store: db, Signer: testkeys.New("verifier"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := credentials.Issue(alice, credentials.Template{
+		Subject: agent.DID(), Purpose: "keep the public documents tidy",
+		Grants: []credentials.Grant{
+			{ID: "urn:mandate:grant:read", Action: "docs:read", Resource: "docs:acme/public"},
+			{ID: "urn:mandate:grant:edit", Action: "docs:edit", Resource: "docs:acme/*",
+				Constraints: credentials.Constraints{Approval: credentials.ApprovalRequired}},
+		},
+		Forbidden: []credentials.Forbidden{{Action: "docs:write"}},
+	}, credentials.IssueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upT, gwUpT := mcp.NewInMemoryTransports()
+	upSession, err := f.upstream.server().Connect(ctx, upT, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { upSession.Close() })
+	up, err := mcp.NewClient(&mcp.Implementation{Name: "gateway", Version: "v1"}, nil).Connect(ctx, gwUpT, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close() })
+	gw, err := mcpgate.New(ctx, mcpgate.Options{
+		Upstream: up, Tools: docTools,
+		Wallet:    gatekeeper.Holder{Signer: agent, Held: presentation.Held{LDP: [][]*credentials.Credential{{root}}}},
+		Decider:   gatekeeper.Local(f.verifier),
+		Approvals: mcpgate.LocalApprovals(f.verifier), ApproveHint: "mandate approve %s --verifier 127.0.0.1:7443",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvT, cliT := mcp.NewInMemoryTransports()
+	ss, err := gw.Server().Connect(ctx, srvT, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	f.session, err = mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "v1"}, nil).Connect(ctx, cliT, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.session.Close() })
+	return f
+}
+
+func (f *fixture) call(t *testing.T, name string, args any) *mcp.CallToolResult {
+	t.Helper()
+	res, err := f.session.CallTool(context.Background(), &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return res
+}
+
+func (f *fixture) records(t *testing.T) []audit.Record {
+	t.Helper()
+	recs, err := f.verifier.AuditLog().List(audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func text(r *mcp.CallToolResult) string {
+	var b strings.Builder
+	for _, c := range r.Content {
+		if tc, ok := c.(*mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String()
+}
+
+func TestToolsList(t *testing.T) {
+	f := setUp(t)
+	res, err := f.session.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// write_doc: forbidden; delete_doc: unmapped; own_justification: its
+	// schema has the gateway's argument already.
+	var names []string
+	for _, tool := range res.Tools {
+		names = append(names, tool.Name)
+		schema := tool.InputSchema.(map[string]any)
+		props := schema["properties"].(map[string]any)
+		j, ok := props["justification"].(map[string]any)
+		if _, doc := props["doc"]; !ok || !doc || j["type"] != "string" || j["maxLength"] != float64(presentation.MaxIntentBytes) {
+			t.Errorf("%s: schema %v", tool.Name, schema)
+		}
+		if req := schema["required"].([]any); len(req) != 1 || req[0] != "doc" {
+			t.Errorf("%s: required %v: the justification must stay optional", tool.Name, req)
+		}
+	}
+	if strings.Join(names, ",") != "edit_doc,read_doc" {
+		t.Fatalf("tools/list: %v", names)
+	}
+	if _, err := f.session.ListTools(context.Background(), &mcp.ListToolsParams{Cursor: "x"}); err == nil || !strings.Contains(err.Error(), "unknown cursor") {
+		t.Errorf("cursor: %v", err)
+	}
+}
+
+func TestBlockedCalls(t *testing.T) {
+	f := setUp(t)
+	long := strings.Repeat("a", mcpgate.MaxArgumentBytes+1)
+	cases := []struct {
+		name string
+		tool string
+		args any
+		want string // the text's start
+	}{
+		{"not granted", "read_doc", map[string]any{"doc": "private"}, "mandate: DENY NOT_GRANTED: the agent's wallet holds no chain that covers or forbids docs:read on docs:acme/private"},
+		{"forbidden", "write_doc", map[string]any{"doc": "public"}, "mandate: DENY FORBIDDEN: "},
+		{"unmapped", "delete_doc", map[string]any{"doc": "public"}, `mandate: DENY UNMAPPED: tool "delete_doc" is not mapped to an action by the gateway's configuration`},
+		{"unknown tool", "nope", nil, `mandate: DENY UNMAPPED: tool "nope" is not mapped`},
+		{"dot segments", "read_doc", map[string]any{"doc": "public/../private"}, `mandate: DENY MALFORMED: mcpgate: argument "doc": "public/../private" holds a dot segment`},
+		{"wildcard", "read_doc", map[string]any{"doc": "*"}, `mandate: DENY MALFORMED: mcpgate: argument "doc": "*" holds '*'`},
+		{"slash", "read_doc", map[string]any{"doc": "public/x"}, `mandate: DENY MALFORMED: mcpgate: argument "doc": "public/x" holds '/'`},
+		{"empty", "read_doc", map[string]any{"doc": ""}, `mandate: DENY MALFORMED: mcpgate: argument "doc" is empty`},
+		{"control", "read_doc", map[string]any{"doc": "pub\nlic"}, `mandate: DENY MALFORMED: mcpgate: argument "doc": "pub\nlic" holds '\n'`},
+		{"too long", "read_doc", map[string]any{"doc": long}, `mandate: DENY MALFORMED: mcpgate: argument "doc" is longer than 128 bytes`},
+		{"missing", "read_doc", map[string]any{}, `mandate: DENY MALFORMED: mcpgate: argument "doc" is required (it names the resource)`},
+		{"object", "read_doc", map[string]any{"doc": map[string]any{"a": 1}}, `mandate: DENY MALFORMED: mcpgate: argument "doc" must be a string or an integer`},
+		{"not an object", "read_doc", []int{1}, `mandate: DENY MALFORMED: the arguments are not a JSON object`},
+		{"justification not a string", "read_doc", map[string]any{"doc": "public", "justification": 7}, `mandate: DENY MALFORMED: argument "justification" must be a string`},
+		{"justification too long", "read_doc", map[string]any{"doc": "public", "justification": strings.Repeat("x", presentation.MaxIntentBytes+1)}, `mandate: DENY MALFORMED: argument "justification" is longer than 4096 bytes`},
+		{"own justification", "own_justification", map[string]any{"doc": "public"}, `mandate: DENY MALFORMED: the upstream tool has its own "justification" argument`},
+	}
+	for _, c := range cases {
+		res := f.call(t, c.tool, c.args)
+		if !res.IsError || !strings.HasPrefix(text(res), c.want) {
+			t.Errorf("%s: error %v, text %q, want %q", c.name, res.IsError, text(res), c.want)
+		}
+		meta, _ := res.Meta[mcpgate.MetaKey].(map[string]any)
+		if meta["outcome"] != "DENY" || meta["auditId"] == nil {
+			t.Errorf("%s: meta %v", c.name, res.Meta)
+		}
+	}
+	if got := f.upstream.received(); len(got) != 0 {
+		t.Errorf("the upstream received %v", got)
+	}
+	// Every call has its record, each a DENY with the reason the agent was told.
+	recs := f.records(t)
+	if len(recs) != len(cases) {
+		t.Fatalf("%d audit records for %d calls", len(recs), len(cases))
+	}
+	for i, r := range recs {
+		reason := strings.Fields(strings.TrimPrefix(cases[i].want, "mandate: DENY "))[0]
+		if r.Decision != "DENY" || len(r.Reasons) != 1 || r.Reasons[0]+":" != reason || r.Context[mcpgate.ToolContextKey] != cases[i].tool {
+			t.Errorf("record %d (%s): %s %v %v", i, cases[i].name, r.Decision, r.Reasons, r.Context)
+		}
+	}
+	if r := recs[1]; r.Actor != agent.DID() || r.Principal != alice.DID() || r.Action != "docs:write" || r.Resource != "docs:acme/public" {
+		t.Errorf("FORBIDDEN record: %+v", r)
+	}
+}
+
+func TestAllowedCallForwardsWithoutJustification(t *testing.T) {
+	f := setUp(t)
+	const why = "tidy the public document's headings"
+	res := f.call(t, "read_doc", map[string]any{"doc": "public", "justification": why})
+	if res.IsError || text(res) != "read_doc done" {
+		t.Fatalf("read_doc: %v %q", res.IsError, text(res))
+	}
+	// A repeated key reaches the upstream as the value decided on.
+	res = f.call(t, "read_doc", json.RawMessage(`{"doc":"private","doc":"public"}`))
+	if res.IsError {
+		t.Fatalf("repeated key: %q", text(res))
+	}
+	got := f.upstream.received()
+	if len(got) != 2 || got[0] != `read_doc {"doc":"public"}` || got[1] != `read_doc {"doc":"public"}` {
+		t.Fatalf("the upstream received %q", got)
+	}
+	recs := f.records(t)
+	if len(recs) != 2 || recs[0].Decision != "ALLOW" || recs[0].Intent != why || recs[0].Grant != "urn:mandate:grant:read" ||
+		recs[0].Resource != "docs:acme/public" || recs[1].Decision != "ALLOW" || recs[1].Intent != "" {
+		t.Fatalf("records: %+v", recs)
+	}
+}
+
+func TestApprovalThroughTheGateway(t *testing.T) {
+	f := setUp(t)
+	args := map[string]any{"doc": "draft", "justification": "fix a typo in the draft"}
+	res := f.call(t, "edit_doc", args)
+	meta, _ := res.Meta[mcpgate.MetaKey].(map[string]any)
+	id, _ := meta["approvalId"].(string)
+	want := "mandate: NEEDS_APPROVAL APPROVAL_REQUIRED: "
+	if !res.IsError || id == "" || !strings.HasPrefix(text(res), want) ||
+		!strings.Contains(text(res), "Approval request "+id+" waits for the principal (mandate approve "+id+" --verifier 127.0.0.1:7443); once it is approved, call edit_doc again with the same arguments") {
+		t.Fatalf("edit_doc: %v %q %v", res.IsError, text(res), res.Meta)
+	}
+	// Asked again before anyone answered: still waiting.
+	if res := f.call(t, "edit_doc", args); !strings.HasPrefix(text(res), want) {
+		t.Fatalf("before the answer: %q", text(res))
+	}
+	r, err := f.verifier.Approval(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := presentation.SignAnswer(alice, r, true, 5*time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.verifier.Answer(context.Background(), id, answer); err != nil {
+		t.Fatal(err)
+	}
+	if res := f.call(t, "edit_doc", args); res.IsError || text(res) != "edit_doc done" {
+		t.Fatalf("after approval: %q", text(res))
+	}
+	// Another justification is another request: the approval does not carry over.
+	other := map[string]any{"doc": "draft", "justification": "rewrite the draft"}
+	if res := f.call(t, "edit_doc", other); !strings.HasPrefix(text(res), want) {
+		t.Fatalf("other intent: %q", text(res))
+	}
+	if got := f.upstream.received(); len(got) != 1 || got[0] != `edit_doc {"doc":"draft"}` {
+		t.Fatalf("the upstream received %q", got)
+	}
+}

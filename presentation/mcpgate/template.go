@@ -1,0 +1,177 @@
+package mcpgate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mandate-dev/mandate/credentials/scope"
+)
+
+// MaxArgumentBytes bounds one argument value that fills a resource template.
+const MaxArgumentBytes = 128
+
+// Template is a resource with {name} placeholders, each filled from the
+// tool argument of that name: "slack:acme/{channel}". An argument fills
+// one segment, or part of one, and never more: its value is refused if it
+// holds '/', '*', "..", a control character or any other character a
+// resource segment may not hold, is empty or longer than MaxArgumentBytes.
+// So an agent cannot widen the resource it is decided on.
+type Template struct {
+	raw   string
+	parts []part // literal text and placeholders, in order
+}
+
+type part struct {
+	text string // literal text, or the argument's name
+	arg  bool
+}
+
+// ParseTemplate reads a resource template; what it renders must be a
+// concrete resource whatever the arguments (no wildcard, no empty segment).
+func ParseTemplate(s string) (Template, error) {
+	t := Template{raw: s}
+	rest := s
+	for rest != "" {
+		i := strings.IndexAny(rest, "{}")
+		if i < 0 {
+			t.parts = append(t.parts, part{text: rest})
+			break
+		}
+		if rest[i] == '}' {
+			return Template{}, fmt.Errorf("mcpgate: resource %q: '}' without '{'", s)
+		}
+		if i > 0 {
+			t.parts = append(t.parts, part{text: rest[:i]})
+		}
+		end := strings.IndexByte(rest[i:], '}')
+		if end < 0 {
+			return Template{}, fmt.Errorf("mcpgate: resource %q: '{' without '}'", s)
+		}
+		name := rest[i+1 : i+end]
+		if !validArgName(name) {
+			return Template{}, fmt.Errorf("mcpgate: resource %q: placeholder {%s} is not an argument name (letters, digits, '_', '-')", s, name)
+		}
+		if n := len(t.parts); n > 0 && t.parts[n-1].arg {
+			return Template{}, fmt.Errorf("mcpgate: resource %q: placeholders {%s} and {%s} touch; separate them with literal text", s, t.parts[n-1].text, name)
+		}
+		t.parts = append(t.parts, part{text: name, arg: true})
+		rest = rest[i+end+1:]
+	}
+	// A sample rendering must be a concrete resource: this refuses a
+	// wildcard, an empty or dot segment and a malformed literal.
+	sample, err := t.render(func(string) (string, error) { return "x", nil })
+	if err != nil {
+		return Template{}, err
+	}
+	if err := scope.ValidateConcrete("a:b", sample); err != nil {
+		return Template{}, fmt.Errorf("mcpgate: resource %q: %w", s, err)
+	}
+	return t, nil
+}
+
+// String returns the template as written.
+func (t Template) String() string { return t.raw }
+
+// Args are the argument names the template reads, in order.
+func (t Template) Args() []string {
+	var out []string
+	for _, p := range t.parts {
+		if p.arg {
+			out = append(out, p.text)
+		}
+	}
+	return out
+}
+
+// Render fills the template from a tool call's arguments. A missing
+// argument, or one that is not a string or an integer, or whose value
+// could change the resource's structure, is an error.
+func (t Template) Render(args map[string]json.RawMessage) (string, error) {
+	res, err := t.render(func(name string) (string, error) {
+		raw, ok := args[name]
+		if !ok {
+			return "", fmt.Errorf("mcpgate: argument %q is required (it names the resource)", name)
+		}
+		return segmentValue(name, raw)
+	})
+	if err != nil {
+		return "", err
+	}
+	if err := scope.ValidateConcrete("a:b", res); err != nil {
+		return "", fmt.Errorf("mcpgate: resource %.64q: %w", res, err)
+	}
+	return res, nil
+}
+
+func (t Template) render(value func(string) (string, error)) (string, error) {
+	var b strings.Builder
+	for _, p := range t.parts {
+		if !p.arg {
+			b.WriteString(p.text)
+			continue
+		}
+		v, err := value(p.text)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(v)
+	}
+	return b.String(), nil
+}
+
+// segmentValue is an argument's value as resource text: a JSON string or
+// integer whose text is safe inside one segment.
+func segmentValue(name string, raw json.RawMessage) (string, error) {
+	var v string
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		v = s
+	} else {
+		var n json.Number
+		if err := json.Unmarshal(raw, &n); err != nil {
+			return "", fmt.Errorf("mcpgate: argument %q must be a string or an integer", name)
+		}
+		if _, err := strconv.ParseInt(n.String(), 10, 64); err != nil {
+			return "", fmt.Errorf("mcpgate: argument %q must be a string or an integer", name)
+		}
+		v = n.String()
+	}
+	switch {
+	case v == "":
+		return "", fmt.Errorf("mcpgate: argument %q is empty", name)
+	case len(v) > MaxArgumentBytes:
+		return "", fmt.Errorf("mcpgate: argument %q is longer than %d bytes", name, MaxArgumentBytes)
+	case v == "." || v == ".." || strings.Contains(v, ".."):
+		return "", fmt.Errorf("mcpgate: argument %q: %.64q holds a dot segment", name, v)
+	}
+	for _, r := range v {
+		if !segmentRune(r) {
+			return "", fmt.Errorf("mcpgate: argument %q: %.64q holds %q, which a resource segment may not hold", name, v, r)
+		}
+	}
+	return v, nil
+}
+
+// segmentRune is scope's set of resource segment characters, without '*'
+// (the wildcard) and '/' (the separator).
+func segmentRune(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("-_.:@~+=", r)
+}
+
+func validArgName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
