@@ -84,25 +84,31 @@ type rpcFixture struct {
 }
 
 type rpcOptions struct {
-	remote  bool // decide through a VerifierService (Remote) instead of Local
-	formats []string
+	remote bool // decide through a VerifierService (Remote) instead of Local
+}
+
+// newRPCVerifier is an in-memory verifier for rpcAudience trusting alice.
+func newRPCVerifier(tb testing.TB) *presentation.Verifier {
+	tb.Helper()
+	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	v, err := presentation.New(presentation.Config{
+		Audience: rpcAudience, Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()}, Store: db,
+		Signer: testkeys.New("verifier"),
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return v
 }
 
 func newRPCFixture(t *testing.T, o rpcOptions) *rpcFixture {
 	t.Helper()
-	f := &rpcFixture{}
-	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	f.v, err = presentation.New(presentation.Config{
-		Audience: rpcAudience, Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()}, Store: db,
-		Signer: testkeys.New("verifier"), Formats: o.formats,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := &rpcFixture{v: newRPCVerifier(t)}
+	var err error
 	f.root, err = credentials.Issue(alice, credentials.Template{
 		Subject: agent.DID(), Purpose: "handle alice's mail",
 		Grants: []credentials.Grant{
