@@ -45,7 +45,7 @@ var (
 
 // newWallet is a wallet in a temp dir holding Alice's LDP mail chain under
 // the id "mail" (email:read on mailbox:alice/*, email:send forbidden).
-func newWallet(t *testing.T) *wallet.Wallet {
+func newWallet(t testing.TB) *wallet.Wallet {
 	t.Helper()
 	w, err := wallet.Create(filepath.Join(t.TempDir(), "w"), []byte("correct horse battery staple"), wallet.WithKDFParams(1, 64, 1))
 	if err != nil {
@@ -64,7 +64,7 @@ func newWallet(t *testing.T) *wallet.Wallet {
 	return w
 }
 
-func putChain(t *testing.T, w *wallet.Wallet, id string, chain []*credentials.Credential) {
+func putChain(t testing.TB, w *wallet.Wallet, id string, chain []*credentials.Credential) {
 	t.Helper()
 	enc, err := credentials.EncodeChain(chain)
 	if err != nil {
@@ -76,7 +76,7 @@ func putChain(t *testing.T, w *wallet.Wallet, id string, chain []*credentials.Cr
 }
 
 // serve runs the wallet service for w on a socket in a temp dir.
-func serve(t *testing.T, w *wallet.Wallet) string {
+func serve(t testing.TB, w *wallet.Wallet) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "wallet.sock")
 	lis, err := holder.Listen(path)
