@@ -38,7 +38,10 @@ type LogEntry struct {
 }
 
 // Log appends e (its Seq is assigned) and returns it once it is on disk.
+// Appends are serialised, so callers may log from many goroutines.
 func (w *Wallet) Log(e LogEntry) (LogEntry, error) {
+	w.logMu.Lock()
+	defer w.logMu.Unlock()
 	err := w.db.Update(func(txn *badger.Txn) error {
 		var head uint64
 		item, err := txn.Get([]byte(logHead))

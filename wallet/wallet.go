@@ -84,6 +84,9 @@ type Wallet struct {
 	log     *slog.Logger
 	primary *signer
 	status  *status.Registry
+	// logMu serialises Log: an append reads and moves the log head, and two
+	// at once in one transaction each would conflict (badger.ErrConflict).
+	logMu sync.Mutex
 
 	closeOnce sync.Once
 	closeErr  error
