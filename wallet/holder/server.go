@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc"
@@ -58,9 +57,6 @@ type Server struct {
 	w   *wallet.Wallet
 	log *slog.Logger
 	now func() time.Time
-	// logMu serializes the wallet's log: Wallet.Log reads and writes the
-	// log head in one transaction, and two at once conflict.
-	logMu sync.Mutex
 }
 
 // NewServer returns the service for w. log may be nil (discard); now is the
@@ -144,8 +140,6 @@ func (s *Server) Present(ctx context.Context, in *mandatev1.PresentRequest) (*ma
 // record is not handed out: the log is the owner's account of what the
 // agent was given.
 func (s *Server) record(e wallet.LogEntry) error {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
 	_, err := s.w.Log(e)
 	return err
 }
