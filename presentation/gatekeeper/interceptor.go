@@ -48,6 +48,13 @@ const (
 // maxFormatBytes bounds the format value (the longest known format is 6 bytes).
 const maxFormatBytes = 16
 
+// MaxMetadataBytes is a header list size (grpc.MaxHeaderListSize) that
+// admits the largest presentation, intent and approval the interceptors
+// accept (binary values travel base64-encoded), plus 64 KiB for the call's
+// other headers. gRPC's default, 16 MiB, reads far more before the
+// interceptor can refuse it.
+const MaxMetadataBytes = (presentation.MaxPresentationBytes+presentation.MaxIntentBytes)*4/3 + presentation.MaxAnswerBytes + 64<<10
+
 // MethodMapper says which request a gRPC call is: its action, resource and
 // context. For a stream req is nil (the interceptor runs before any message):
 // map from the method and the incoming metadata. An error means the method
