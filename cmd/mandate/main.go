@@ -63,5 +63,6 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newBenchCmd(io))
 	root.AddCommand(newIntentCmd(io))
 	root.AddCommand(newPolicyCmd(io), newWitnessCmd(io))
+	root.AddCommand(newMCPGatewayCmd(io))
 	return root
 }

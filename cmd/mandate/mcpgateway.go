@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/mandate-dev/mandate/presentation/gatekeeper"
+	"github.com/mandate-dev/mandate/presentation/mcpgate"
+	mandatev1 "github.com/mandate-dev/mandate/protos/mandate/v1"
+	"github.com/mandate-dev/mandate/wallet/holder"
+)
+
+// mcpGatewayOptions is `mcp-gateway`'s options.
+type mcpGatewayOptions struct {
+	config                string
+	listen                string
+	insecurePlaintextWide bool
+}
+
+func newMCPGatewayCmd(io *streams) *cobra.Command {
+	var o mcpGatewayOptions
+	cmd := &cobra.Command{
+		Use:   "mcp-gateway",
+		Short: "Serve MCP to an agent and forward to an upstream MCP server only the tool calls its Power of Attorney allows",
+		Long: "Serve MCP (stdio, or streamable HTTP with --listen) to an agent and forward its tool calls to the upstream MCP\n" +
+			"server of the configuration file. Each call is presented by the agent's wallet service and decided by the\n" +
+			"verifier; a blocked call is a tool error naming the reason code. docs/MCP.md describes the file.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return o.run(cmd, io) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&o.config, "config", "", "gateway configuration file (required; docs/MCP.md)")
+	fl.StringVar(&o.listen, "listen", "", "serve MCP's streamable HTTP on this loopback address instead of stdio, e.g. 127.0.0.1:8765")
+	fl.BoolVar(&o.insecurePlaintextWide, "insecure-plaintext-non-loopback", false, "UNSAFE: listen on, or reach the verifier at, a non-loopback address without TLS")
+	_ = cmd.MarkFlagRequired("config")
+	return cmd
+}
+
+func (o *mcpGatewayOptions) run(cmd *cobra.Command, io *streams) error {
+	data, err := readLimited(o.config, mcpgate.MaxConfigBytes)
+	if err != nil {
+		return err
+	}
+	cfg, err := mcpgate.ParseConfig(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.config, err)
+	}
+	if err := checkLoopback("verifier.address", cfg.VerifierAddress, o.insecurePlaintextWide); err != nil {
+		return err
+	}
+	if o.listen != "" {
+		if err := checkLoopback("--listen", o.listen, o.insecurePlaintextWide); err != nil {
+			return err
+		}
+	}
+	// stdout is the MCP stream in stdio mode: logs go to stderr only.
+	log := slog.New(slog.NewTextHandler(io.err, nil))
+	ctx := cmd.Context()
+	conn, err := grpc.NewClient(cfg.VerifierAddress, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(gatekeeper.MaxMessageBytes)))
+	if err != nil {
+		return fmt.Errorf("verifier %s: %w", cfg.VerifierAddress, err)
+	}
+	defer conn.Close()
+	w, err := holder.Dial(cfg.WalletSocket)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	up, err := mcpgate.Connect(ctx, cfg.Upstream, io.err)
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	gw, err := mcpgate.New(ctx, mcpgate.Options{
+		Upstream: up, Tools: cfg.Tools, Wallet: w, Justification: cfg.Justification, Logger: log,
+		Decider:     gatekeeper.Remote(mandatev1.NewVerifierServiceClient(conn)),
+		Approvals:   gatekeeper.NewApprovalClient(mandatev1.NewApprovalServiceClient(conn)),
+		ApproveHint: "mandate approve %s --verifier " + cfg.VerifierAddress + " --wallet <the principal's wallet>",
+	})
+	if err != nil {
+		return err
+	}
+	if o.listen == "" {
+		log.Info("mcp gateway serving on stdio", "tools", len(cfg.Tools), "verifier", cfg.VerifierAddress)
+		err := gw.Server().Run(ctx, &mcp.StdioTransport{})
+		if errors.Is(err, mcp.ErrConnectionClosed) || ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	lis, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	log.Info("mcp gateway listening", "addr", lis.Addr().String(), "tools", len(cfg.Tools), "verifier", cfg.VerifierAddress)
+	if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// checkLoopback refuses a non-loopback address unless the unsafe flag is set:
+// the gateway speaks plaintext both ways.
+func checkLoopback(what, addr string, insecureWide bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" && !insecureWide {
+		return fmt.Errorf("%s %s is not a loopback address; without TLS this needs --insecure-plaintext-non-loopback", what, addr)
+	}
+	return nil
+}

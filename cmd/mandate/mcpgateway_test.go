@@ -1,0 +1,42 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestMCPGatewayRefusesBadSetups(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	const good = "upstream: {command: [true]}\nwallet: {socket: w.sock}\nverifier: {address: %s}\ntools:\n  read: {action: \"a:read\", resource: \"r:{id}\"}\n"
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no config", []string{"mcp-gateway"}, `mandate: required flag(s) "config" not set`},
+		{"missing file", []string{"mcp-gateway", "--config", filepath.Join(dir, "none.yaml")}, "no such file or directory"},
+		{"unknown key", []string{"mcp-gateway", "--config", write("bad.yaml", strings.Replace(good, "%s", "127.0.0.1:7443", 1) + "tool: {}\n")},
+			`bad.yaml: mcpgate: config: line 6: unknown key "tool"`},
+		{"wide verifier", []string{"mcp-gateway", "--config", write("wide.yaml", strings.Replace(good, "%s", "10.0.0.1:7443", 1))},
+			"mandate: verifier.address 10.0.0.1:7443 is not a loopback address; without TLS this needs --insecure-plaintext-non-loopback"},
+		{"wide listen", []string{"mcp-gateway", "--config", write("ok.yaml", strings.Replace(good, "%s", "127.0.0.1:7443", 1)), "--listen", "0.0.0.0:8765"},
+			"mandate: --listen 0.0.0.0:8765 is not a loopback address"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), c.args, &out, &errb); code != 1 || !strings.Contains(errb.String(), c.want) || out.Len() != 0 {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q, want %q", c.name, code, out.String(), errb.String(), c.want)
+		}
+	}
+}
