@@ -56,6 +56,7 @@ var rpcMapper = gatekeeper.MapMethods(map[string]gatekeeper.MethodMapper{
 	rpcMethod("Flag"): rpcFixed("email:flag", "mailbox:alice/inbox", nil),
 	rpcMethod("List"): rpcFixed("email:list", "mailbox:alice/inbox", nil),
 	rpcMethod("Put"):  rpcFixed("email:draft", "mailbox:alice/drafts", nil),
+	rpcMethod("Chat"): rpcFixed("email:read", "mailbox:alice/chat", nil),
 })
 
 func rpcFixed(action, resource string, ctx map[string]string) gatekeeper.MethodMapper {
@@ -240,6 +241,22 @@ func (f *rpcFixture) mailDesc() *grpc.ServiceDesc {
 				}
 				return nil
 			}},
+			{StreamName: "Chat", ClientStreams: true, ServerStreams: true, Handler: func(_ any, ss grpc.ServerStream) error {
+				f.saw(ss.Context(), "Chat")
+				for {
+					in := new(wrapperspb.StringValue)
+					err := ss.RecvMsg(in)
+					if errors.Is(err, io.EOF) {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					if err := ss.SendMsg(wrapperspb.String("re: " + in.GetValue())); err != nil {
+						return err
+					}
+				}
+			}},
 			{StreamName: "Put", ClientStreams: true, Handler: func(_ any, ss grpc.ServerStream) error {
 				f.saw(ss.Context(), "Put")
 				var got []string
@@ -371,8 +388,9 @@ func TestInterceptorAllowsUnary(t *testing.T) {
 	}
 }
 
-// TestInterceptorAllowsStreams: server-streaming and client-streaming calls
-// are challenged, presented for and let through before the caller sends.
+// TestInterceptorAllowsStreams: server-streaming, client-streaming and
+// bidirectional calls are challenged, presented for and let through before
+// the caller sends.
 func TestInterceptorAllowsStreams(t *testing.T) {
 	f := newRPCFixture(t, rpcOptions{})
 	conn := f.agentConn(t, f.holder, rpcAudience)
@@ -385,14 +403,32 @@ func TestInterceptorAllowsStreams(t *testing.T) {
 	if err != nil || sum != "draft 1,draft 2" {
 		t.Fatalf("put: %q, %v", sum, err)
 	}
-	if n := f.calls.Load(); n != 4 {
-		t.Fatalf("server saw %d calls, want 4", n)
+	// Bidirectional: the caller's first message goes out only once the call is admitted.
+	s, err := conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true, ServerStreams: true}, rpcMethod("Chat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendMsg(wrapperspb.String("hi")); err != nil {
+		t.Fatal(err)
+	}
+	m := new(wrapperspb.StringValue)
+	if err := s.RecvMsg(m); err != nil || m.GetValue() != "re: hi" {
+		t.Fatalf("chat: %q, %v", m.GetValue(), err)
+	}
+	if err := s.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecvMsg(m); !errors.Is(err, io.EOF) {
+		t.Fatalf("chat end: %v", err)
+	}
+	if n := f.calls.Load(); n != 6 {
+		t.Fatalf("server saw %d calls, want 6", n)
 	}
 	h := f.handled()
-	if len(h) != 2 || h[0].method != "List" || h[1].method != "Put" {
+	if len(h) != 3 || h[0].method != "List" || h[1].method != "Put" || h[2].method != "Chat" {
 		t.Fatalf("handled: %+v", h)
 	}
-	for i, grant := range []string{"urn:mandate:grant:list", "urn:mandate:grant:draft"} {
+	for i, grant := range []string{"urn:mandate:grant:list", "urn:mandate:grant:draft", "urn:mandate:grant:read"} {
 		if !h[i].decided || !h[i].decision.Allowed() || h[i].decision.Grant != grant || len(h[i].leaked) != 0 {
 			t.Fatalf("%s: %+v", h[i].method, h[i])
 		}
