@@ -26,7 +26,7 @@ func TestMCPGatewayRefusesBadSetups(t *testing.T) {
 	}{
 		{"no config", []string{"mcp-gateway"}, `mandate: required flag(s) "config" not set`},
 		{"missing file", []string{"mcp-gateway", "--config", filepath.Join(dir, "none.yaml")}, "no such file or directory"},
-		{"unknown key", []string{"mcp-gateway", "--config", write("bad.yaml", strings.Replace(good, "%s", "127.0.0.1:7443", 1) + "tool: {}\n")},
+		{"unknown key", []string{"mcp-gateway", "--config", write("bad.yaml", strings.Replace(good, "%s", "127.0.0.1:7443", 1)+"tool: {}\n")},
 			`bad.yaml: mcpgate: config: line 6: unknown key "tool"`},
 		{"wide verifier", []string{"mcp-gateway", "--config", write("wide.yaml", strings.Replace(good, "%s", "10.0.0.1:7443", 1))},
 			"mandate: verifier.address 10.0.0.1:7443 is not a loopback address; without TLS this needs --insecure-plaintext-non-loopback"},
