@@ -64,6 +64,8 @@ func httpMapper(r *http.Request) (presentation.Request, error) {
 		return presentation.Request{Action: "email:draft", Resource: res}, nil
 	case "GET /list/{box}":
 		return presentation.Request{Action: "email:list", Resource: res}, nil
+	case "GET /bad":
+		return presentation.Request{Action: "email", Resource: res}, nil // not a valid action
 	}
 	return presentation.Request{}, fmt.Errorf("no action for %s", r.Pattern)
 }
@@ -118,7 +120,7 @@ func newHTTPService(t *testing.T, decider func(*presentation.Verifier) gatekeepe
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	for _, p := range []string{"GET /mail/{box}", "POST /mail/{box}", "DELETE /mail/{box}", "GET /drafts/{box}", "GET /list/{box}", "GET /unmapped"} {
+	for _, p := range []string{"GET /mail/{box}", "POST /mail/{box}", "DELETE /mail/{box}", "GET /drafts/{box}", "GET /list/{box}", "GET /unmapped", "GET /bad"} {
 		mux.Handle(p, gate(http.HandlerFunc(s.handle)))
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -413,17 +415,22 @@ func TestHTTPUnmappedIsRecorded(t *testing.T) {
 			t.Errorf("message %q", body.Message)
 		}
 	}
+	resp, body := s.do(t, s.client(nil), context.Background(), http.MethodGet, "/bad", "")
+	httpExpect(t, resp, body, http.StatusForbidden, "DENY", presentation.ReasonUnmapped)
+	if !strings.HasPrefix(body.Message, `GET "/bad": presentation: request: `) {
+		t.Errorf("message %q", body.Message)
+	}
 	recs, _ := audit.NewReader(s.db)
 	list, err := recs.List(audit.Filter{})
-	if err != nil || len(list) != 2 {
+	if err != nil || len(list) != 3 {
 		t.Fatalf("audit: %+v, %v", list, err)
 	}
 	for _, r := range list {
-		if r.Decision != "DENY" || len(r.Reasons) != 1 || r.Reasons[0] != "UNMAPPED" || r.Action != "" {
+		if r.Decision != "DENY" || len(r.Reasons) != 1 || r.Reasons[0] != "UNMAPPED" || (r.Action != "" && r.Action != "email") {
 			t.Errorf("record %+v", r)
 		}
 	}
-	if arrived, handled := s.counts(); arrived != 2 || handled != 0 {
+	if arrived, handled := s.counts(); arrived != 3 || handled != 0 {
 		t.Errorf("arrived %d, handled %d: the transport must not answer a refusal that is not a challenge", arrived, handled)
 	}
 }

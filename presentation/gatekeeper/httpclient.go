@@ -154,6 +154,7 @@ func (t *Transport) answer(r *http.Request, h string, getBody func() (io.ReadClo
 	if retry.Body, err = getBody(); err != nil {
 		return nil, fmt.Errorf("gatekeeper: get the request body again: %w", err)
 	}
+	retry.GetBody = getBody // the base transport may need it once more (a connection lost before the answer)
 	retry.Header.Set("Authorization", MandateAuthorization(vp))
 	retry.Header.Set(HeaderFormat, format)
 	if req.Intent != "" {
