@@ -564,6 +564,17 @@ func TestInterceptorRefusals(t *testing.T) {
 	if perr != nil || len(pending) != 1 || d.ApprovalID == "" || d.ApprovalID != pending[0].ID {
 		t.Fatalf("approval id %q, pending %+v (%v)", d.ApprovalID, pending, perr)
 	}
+	// Alice approves; the call made again with her answer (WithApproval) goes through.
+	token, err := presentation.SignAnswer(alice, pending[0], true, time.Minute, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.v.Answer(ctx, d.ApprovalID, token); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := rpcCall(gatekeeper.WithApproval(ctx, token), conn, "Pay", "10"); err != nil || got != "Pay 10" {
+		t.Fatalf("approved pay: %q, %v", got, err)
+	}
 	f.calls.Store(0)
 
 	if _, err := rpcCall(ctx, conn, "Flag", "1"); err != nil {
@@ -584,7 +595,7 @@ func TestInterceptorRefusals(t *testing.T) {
 	if r := f.lastAudit(t); r.Decision != "DENY" || !slices.Equal(r.Reasons, []string{"UNMAPPED"}) || !strings.Contains(r.Message, rpcMethod("Secret")) {
 		t.Fatalf("unmapped audit record %+v", r)
 	}
-	if h := f.handled(); len(h) != 1 || h[0].method != "Flag" {
+	if h := f.handled(); len(h) != 2 || h[0].method != "Pay" || h[1].method != "Flag" {
 		t.Fatalf("handlers: %+v", h)
 	}
 }
