@@ -21,9 +21,14 @@ import (
 )
 
 var (
-	alice = testkeys.New("alice")
-	agent = testkeys.New("agent")
+	alice       = testkeys.New("alice")
+	agent       = testkeys.New("agent")
+	verifierKey = testkeys.New("verifier")
 )
+
+func openMemory() (*badger.DB, error) {
+	return badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
+}
 
 // upstream is an MCP server with document tools that records every call
 // it receives.
@@ -84,14 +89,14 @@ func setUp(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{upstream: &upstream{}}
-	db, err := badger.Open(badger.DefaultOptions("").WithInMemory(true).WithLogger(nil))
+	db, err := openMemory()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	f.verifier, err = presentation.New(presentation.Config{
 		Audience: "https://docs.example", Resolver: did.KeyResolver{}, TrustedRoots: []string{alice.DID()},
-		Store: db, Signer: testkeys.New("verifier"),
+		Store: db, Signer: verifierKey,
 	})
 	if err != nil {
 		t.Fatal(err)
