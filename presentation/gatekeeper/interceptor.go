@@ -167,7 +167,7 @@ func (g *guard) admit(ctx context.Context, method string, req any, header func(c
 	if g.d == nil || g.m == nil {
 		return nil, status.Error(codes.Unavailable, "gatekeeper: interceptor has no decider or method mapper")
 	}
-	r, err := g.m(ctx, method, req)
+	r, err := g.mapCall(ctx, method, req)
 	if err != nil {
 		return nil, g.refuse(ctx, method, presentation.Request{}, codes.PermissionDenied, presentation.ReasonUnmapped, fmt.Sprintf("method %.128q: %v", method, err))
 	}
@@ -201,6 +201,17 @@ func (g *guard) admit(ctx context.Context, method string, req any, header func(c
 		return nil, status.Error(codes.Unavailable, "gatekeeper: could not send the decision")
 	}
 	return NewContext(inner, dec), nil
+}
+
+// mapCall calls the mapper; a mapper that panics (a type assertion on a
+// stream's nil request) maps nothing.
+func (g *guard) mapCall(ctx context.Context, method string, req any) (r presentation.Request, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = presentation.Request{}, fmt.Errorf("gatekeeper: the method mapper panicked: %v", p)
+		}
+	}()
+	return g.m(ctx, method, req)
 }
 
 func (g *guard) refuse(ctx context.Context, method string, r presentation.Request, code codes.Code, reason presentation.Reason, msg string) error {

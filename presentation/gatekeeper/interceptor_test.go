@@ -735,3 +735,29 @@ func TestClientInterceptorRetriesOnce(t *testing.T) {
 		t.Fatalf("empty wallet: %v", err)
 	}
 }
+
+// TestInterceptorMapperPanics: a mapper that panics (here on a stream's nil
+// request) maps nothing: UNMAPPED, and the server lives on.
+func TestInterceptorMapperPanics(t *testing.T) {
+	v := newRPCVerifier(t)
+	mapper := func(_ context.Context, _ string, req any) (presentation.Request, error) {
+		return presentation.Request{Action: "email:read", Resource: "mailbox:alice/" + req.(*wrapperspb.StringValue).GetValue()}, nil
+	}
+	f := &rpcFixture{v: v}
+	lis := bufconn.Listen(1 << 20)
+	srv := grpc.NewServer(grpc.StreamInterceptor(gatekeeper.StreamServerInterceptor(gatekeeper.Local(v), mapper)))
+	srv.RegisterService(f.mailDesc(), nil)
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+	raw := rpcDial(t, lis)
+	for range 2 {
+		_, err := rpcList(context.Background(), raw, "inbox")
+		rpcRefused(t, err, codes.PermissionDenied, presentation.Deny, presentation.ReasonUnmapped)
+		if !strings.Contains(status.Convert(err).Message(), "the method mapper panicked") {
+			t.Fatalf("message: %v", err)
+		}
+	}
+	if h := f.handled(); len(h) != 0 {
+		t.Fatalf("handlers ran: %+v", h)
+	}
+}
