@@ -7,6 +7,9 @@ import (
 	"slices"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/credentials/scope"
 	"github.com/mandate-dev/mandate/credentials/sdpoa"
@@ -30,6 +33,12 @@ type Decider interface {
 	Refuse(ctx context.Context, req presentation.Request, reason presentation.Reason, message string) presentation.Decision
 }
 
+// ErrInvalidPresentation marks a Decide error caused by the call itself (no
+// presentation, a format the verifier does not accept, input over a limit),
+// not by the verifier: a gatekeeper answers it as malformed input, where any
+// other Decide error is the verifier's failure. Both are DENY.
+var ErrInvalidPresentation = errors.New("gatekeeper: invalid presentation")
+
 // Local is a Decider over an in-process verifier.
 func Local(v *presentation.Verifier) Decider { return local{v} }
 
@@ -41,10 +50,10 @@ func (l local) Challenge(ctx context.Context) (presentation.Challenge, error) {
 
 func (l local) Decide(ctx context.Context, format string, vp []byte, req presentation.Request, approval string) (presentation.Decision, error) {
 	if len(vp) == 0 {
-		return presentation.Decision{Outcome: presentation.Deny}, errors.New("gatekeeper: presentation is missing")
+		return presentation.Decision{Outcome: presentation.Deny}, fmt.Errorf("%w: presentation is missing", ErrInvalidPresentation)
 	}
 	if !l.v.Accepts(format) {
-		return presentation.Decision{Outcome: presentation.Deny}, fmt.Errorf("gatekeeper: format %.32q is not accepted by this verifier", format)
+		return presentation.Decision{Outcome: presentation.Deny}, fmt.Errorf("%w: format %.32q is not accepted by this verifier", ErrInvalidPresentation, format)
 	}
 	opts := []presentation.AuthorizeOption{presentation.WithFormat(format)}
 	if approval != "" {
@@ -67,10 +76,16 @@ func (r remote) Challenge(ctx context.Context) (presentation.Challenge, error) {
 }
 
 func (r remote) Decide(ctx context.Context, format string, vp []byte, req presentation.Request, approval string) (presentation.Decision, error) {
-	if approval == "" {
-		return r.c.SendFormat(ctx, format, vp, req)
+	var approvals []string
+	if approval != "" {
+		approvals = append(approvals, approval)
 	}
-	return r.c.SendFormat(ctx, format, vp, req, approval)
+	d, err := r.c.SendFormat(ctx, format, vp, req, approvals...)
+	switch status.Code(err) {
+	case codes.InvalidArgument, codes.ResourceExhausted:
+		err = fmt.Errorf("%w: %w", ErrInvalidPresentation, err)
+	}
+	return d, err
 }
 
 func (remote) Refuse(_ context.Context, _ presentation.Request, reason presentation.Reason, message string) presentation.Decision {

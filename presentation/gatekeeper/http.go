@@ -9,9 +9,6 @@ import (
 	"slices"
 	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-
 	"github.com/mandate-dev/mandate/credentials/scope"
 	"github.com/mandate-dev/mandate/presentation"
 )
@@ -120,6 +117,10 @@ func (g *httpGate) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		return
 	}
 	d, err := g.d.Decide(ctx, format, vp, req, approval)
+	if errors.Is(err, ErrInvalidPresentation) {
+		g.refuse(w, http.StatusBadRequest, g.d.Refuse(ctx, req, presentation.ReasonMalformed, err.Error()))
+		return
+	}
 	if err != nil {
 		g.decideFailed(w, err)
 		return
@@ -222,13 +223,8 @@ func readIntent(h http.Header) (string, error) {
 // the input, 503 otherwise. Either way the handler does not run.
 func (g *httpGate) decideFailed(w http.ResponseWriter, err error) {
 	g.log.Error("gatekeeper: http decide failed", "error", err)
-	switch status.Code(err) { // status.Code sees through %w
-	case codes.InvalidArgument, codes.ResourceExhausted:
-		writeRefusal(w, http.StatusBadRequest, HTTPRefusal{Decision: "DENY", Reasons: []presentation.Reason{presentation.ReasonMalformed}, Message: err.Error()})
-	default:
-		writeRefusal(w, http.StatusServiceUnavailable, HTTPRefusal{Decision: "DENY", Reasons: []presentation.Reason{presentation.ReasonInternalError},
-			Message: "gatekeeper: the verifier could not decide"})
-	}
+	writeRefusal(w, http.StatusServiceUnavailable, HTTPRefusal{Decision: "DENY", Reasons: []presentation.Reason{presentation.ReasonInternalError},
+		Message: "gatekeeper: the verifier could not decide"})
 }
 
 // statusOf is the status code of a decision that is not an ALLOW.

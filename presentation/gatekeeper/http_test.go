@@ -489,18 +489,26 @@ func (f httpPresenterFunc) Present(ctx context.Context, ch presentation.Challeng
 	return f(ctx, ch, req)
 }
 
-// A remote verifier that refuses the input (a format it does not accept)
-// is 400, not 503.
-func TestHTTPRemoteRefusesAFormat(t *testing.T) {
-	s := newHTTPService(t, func(v *presentation.Verifier) gatekeeper.Decider { d, _ := httpRemote(t, v); return d })
-	sdjwt := httpPresenterFunc(func(ctx context.Context, ch presentation.Challenge, req presentation.Request) (string, []byte, error) {
-		_, vp, err := s.holder.Present(ctx, ch, req)
-		return presentation.FormatSDJWT, vp, err
-	})
-	c := &http.Client{Transport: &gatekeeper.Transport{Base: s.srv.Client().Transport, Presenter: sdjwt}}
-	resp, body := s.do(t, c, context.Background(), http.MethodGet, "/mail/inbox", "")
-	if resp.StatusCode != http.StatusBadRequest || len(body.Reasons) != 1 || body.Reasons[0] != presentation.ReasonMalformed ||
-		!strings.Contains(body.Message, `format "sd-jwt" is not accepted`) {
-		t.Fatalf("%d %+v", resp.StatusCode, body)
+// A verifier, in process or remote, that refuses the input (a format it
+// does not accept) is 400 MALFORMED, not 503; in process it is recorded (a
+// Remote decider cannot write the verifier's log: Decider.Refuse).
+func TestHTTPRefusesAFormat(t *testing.T) {
+	for name, decider := range map[string]func(*presentation.Verifier) gatekeeper.Decider{
+		"local":  gatekeeper.Local,
+		"remote": func(v *presentation.Verifier) gatekeeper.Decider { d, _ := httpRemote(t, v); return d },
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := newHTTPService(t, decider)
+			sdjwt := httpPresenterFunc(func(ctx context.Context, ch presentation.Challenge, req presentation.Request) (string, []byte, error) {
+				_, vp, err := s.holder.Present(ctx, ch, req)
+				return presentation.FormatSDJWT, vp, err
+			})
+			c := &http.Client{Transport: &gatekeeper.Transport{Base: s.srv.Client().Transport, Presenter: sdjwt}}
+			resp, body := s.do(t, c, context.Background(), http.MethodGet, "/mail/inbox", "")
+			if resp.StatusCode != http.StatusBadRequest || len(body.Reasons) != 1 || body.Reasons[0] != presentation.ReasonMalformed ||
+				!strings.Contains(body.Message, `format "sd-jwt" is not accepted`) || (body.AuditID != "") != (name == "local") {
+				t.Fatalf("%d %+v", resp.StatusCode, body)
+			}
+		})
 	}
 }

@@ -187,6 +187,9 @@ func (g *guard) admit(ctx context.Context, method string, req any, header func(c
 		return nil, g.challenge(ctx, method, r)
 	}
 	dec, err := g.d.Decide(ctx, c.format, c.vp, r, c.approval)
+	if errors.Is(err, ErrInvalidPresentation) {
+		return nil, g.refuse(ctx, method, r, codes.InvalidArgument, presentation.ReasonMalformed, err.Error())
+	}
 	if err != nil {
 		g.cfg.log.Error("gatekeeper: decide failed", "method", method, "action", r.Action, "resource", r.Resource, "error", err)
 		return nil, status.Error(codes.Unavailable, "gatekeeper: the verifier could not decide")

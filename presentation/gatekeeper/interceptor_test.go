@@ -652,12 +652,14 @@ func TestInterceptorMetadataLimits(t *testing.T) {
 func TestInterceptorFailsClosed(t *testing.T) {
 	f := newRPCFixture(t, rpcOptions{})
 	raw := rpcDial(t, f.lis)
-	// A known format this verifier does not accept: Decide errors.
+	// A known format this verifier does not accept: the call's own fault,
+	// InvalidArgument MALFORMED and recorded (gatekeeper.ErrInvalidPresentation).
 	kv := f.presentFor(t, raw, "Read", "inbox")
 	kv[3] = presentation.FormatSDJWT
 	_, err := rpcCall(metadata.AppendToOutgoingContext(context.Background(), kv...), raw, "Read", "inbox")
-	if status.Code(err) != codes.Unavailable {
-		t.Fatalf("decide error: %v, want Unavailable", err)
+	rpcRefused(t, err, codes.InvalidArgument, presentation.Deny, presentation.ReasonMalformed)
+	if recs, _ := f.v.AuditLog().List(audit.Filter{}); len(recs) != 1 || !slices.Equal(recs[0].Reasons, []string{"MALFORMED"}) {
+		t.Fatalf("audit records %+v", recs)
 	}
 
 	// A Remote decider whose verifier is gone: no challenge, Unavailable.
