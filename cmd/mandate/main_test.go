@@ -202,7 +202,7 @@ func TestDemoJSON(t *testing.T) {
 			Reasons                  []string
 		} `json:"steps"`
 	}
-	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 34 {
+	if err := json.Unmarshal([]byte(out), &rep); err != nil || !rep.OK || len(rep.Steps) != 39 {
 		t.Fatalf("demo json: %v %+v", err, rep)
 	}
 }

@@ -158,6 +158,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	for _, s := range cross {
 		play(s)
 	}
+	gateway, err := mcpGateway(ctx)
+	if err != nil {
+		return rep, err
+	}
+	for _, s := range gateway {
+		play(s)
+	}
 	play(w.verifyAudit())
 	if rep.Audit, err = w.verifier.AuditLog().List(audit.Filter{}); err != nil {
 		return rep, err

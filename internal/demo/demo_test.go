@@ -26,6 +26,7 @@ func TestDemoStory(t *testing.T) {
 		"ALLOW", "ALLOW", "ALLOW", "DENY RATE_LIMITED",
 		"DENY REVOKED", "ALLOW", "DENY SUSPENDED", "ALLOW", "DENY STATUS_UNAVAILABLE",
 		"ALLOW", "DENY UNTRUSTED_ROOT", "DENY WITNESS_REQUIRED", "DENY REVOKED", // cross-org
+		"LISTED list_channels,read_channel", "ALLOW", "DENY NOT_GRANTED", "DENY FORBIDDEN", "NOT RECEIVED", // mcp gateway
 		"VERIFIED", "DETECTED record 7 was altered (hash mismatch)",
 	}
 	if len(rep.Steps) != len(want) {
