@@ -275,14 +275,15 @@ func TestStdioThroughTheCLI(t *testing.T) {
 	if got := recorded(t, record); len(got) != 1 || got[0].Tool != "read_channel" || got[0].Arguments != `{"channel":"general"}` {
 		t.Errorf("the Slack server received %+v", got)
 	}
-	// The remote verifier records what it decided; the refusal before any presentation (NOT_GRANTED) is
-	// in the gateway's log.
+	// The remote verifier records every call: what it decided, and the refusal before any presentation
+	// (NOT_GRANTED), which the gateway reports with VerifierService.Refuse.
 	recs, err := v.AuditLog().List(audit.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkRecords(t, recs, []wantRecord{
 		{"ALLOW", "", "slack:read", "slack:acme/general", slack.Intent},
+		{"DENY", "NOT_GRANTED", "slack:read", "slack:acme/leadership", "see what leadership said"},
 		{"DENY", "FORBIDDEN", "slack:post", "slack:acme/general", "reply for Alice"},
 	}, alice.DID(), w.DID())
 	if log := readFile(t, stderr.Name()); !strings.Contains(log, `msg="tool call blocked" tool=read_channel outcome=DENY reasons=[NOT_GRANTED] action=slack:read resource=slack:acme/leadership`) {

@@ -2,6 +2,7 @@ package gatekeeper
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -88,4 +89,23 @@ func (c *Client) AuthorizeHeld(ctx context.Context, holder credentials.Signer, h
 	}
 	d, err := c.SendFormat(ctx, format, vp, req, approval...)
 	return d, format, err
+}
+
+// Refuse asks the verifier to record a gatekeeper's refusal of a call made
+// without a presentation (VerifierService.Refuse). The answer is a DENY
+// whatever the verifier says.
+func (c *Client) Refuse(ctx context.Context, req presentation.Request, reason presentation.Reason, message string) (presentation.Decision, error) {
+	r, err := c.rpc.Refuse(ctx, &mandatev1.RefuseRequest{
+		Request: &mandatev1.Request{Action: req.Action, Resource: req.Resource, Intent: req.Intent, Context: req.Context},
+		Reason:  string(reason), Message: message,
+	})
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny}, fmt.Errorf("gatekeeper: refuse: %w", err)
+	}
+	d := FromProto(r.GetDecision())
+	if d.Outcome != presentation.Deny || len(d.Reasons) == 0 {
+		return presentation.Decision{Outcome: presentation.Deny, Reasons: []presentation.Reason{reason}, Message: message},
+			errors.New("gatekeeper: refuse: the verifier answered something other than a DENY")
+	}
+	return d, nil
 }

@@ -28,8 +28,8 @@ type Decider interface {
 	// an error; an error (transport, malformed input) must be taken as DENY.
 	Decide(ctx context.Context, format string, vp []byte, req presentation.Request, approval string) (presentation.Decision, error)
 	// Refuse records a DENY for a call refused before any presentation
-	// (presentation.Verifier.Refuse). A Remote decider cannot write the
-	// verifier's log; it returns the DENY with no AuditID.
+	// (presentation.Verifier.Refuse, or VerifierService.Refuse). It always
+	// returns a DENY; AuditID is empty when the refusal could not be recorded.
 	Refuse(ctx context.Context, req presentation.Request, reason presentation.Reason, message string) presentation.Decision
 }
 
@@ -88,8 +88,14 @@ func (r remote) Decide(ctx context.Context, format string, vp []byte, req presen
 	return d, err
 }
 
-func (remote) Refuse(_ context.Context, _ presentation.Request, reason presentation.Reason, message string) presentation.Decision {
-	return presentation.Decision{Outcome: presentation.Deny, Reasons: []presentation.Reason{reason}, Message: message}
+// Refuse records the refusal with the verifier (VerifierService.Refuse).
+// When that fails the refusal stands all the same, with no AuditID.
+func (r remote) Refuse(ctx context.Context, req presentation.Request, reason presentation.Reason, message string) presentation.Decision {
+	d, err := r.c.Refuse(ctx, req, reason, message)
+	if err != nil {
+		return presentation.Decision{Outcome: presentation.Deny, Reasons: []presentation.Reason{reason}, Message: message}
+	}
+	return d
 }
 
 // Presenter makes a presentation bound to a challenge and a request: the

@@ -74,6 +74,16 @@ func (s *Server) Authorize(ctx context.Context, in *mandatev1.AuthorizeRequest) 
 	return ToProto(s.v.Authorize(ctx, in.GetPresentation(), req, opts...)), nil
 }
 
+// Refuse implements mandatev1.VerifierServiceServer: a gatekeeper's refusal
+// before any presentation, recorded (presentation.Verifier.Refuse bounds
+// what it keeps, and can only deny).
+func (s *Server) Refuse(_ context.Context, in *mandatev1.RefuseRequest) (*mandatev1.RefuseResponse, error) {
+	r := in.GetRequest()
+	req := presentation.Request{Action: r.GetAction(), Resource: r.GetResource(), Intent: r.GetIntent(), Context: r.GetContext()}
+	d := s.v.Refuse(req, presentation.Reason(in.GetReason()), "%s", in.GetMessage())
+	return &mandatev1.RefuseResponse{Decision: ToProto(d)}, nil
+}
+
 func fromProto(in *mandatev1.AuthorizeRequest) (presentation.Request, error) {
 	r := in.GetRequest()
 	switch {

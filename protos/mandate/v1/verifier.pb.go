@@ -84,6 +84,116 @@ func (Decision) EnumDescriptor() ([]byte, []int) {
 	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{0}
 }
 
+// RefuseRequest is a refusal to record.
+type RefuseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call as far as the gatekeeper mapped it (empty action and resource
+	// for an unmapped call). Size-limited like Authorize's request.
+	Request *Request `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	// The reason code.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// What was refused and why, in a sentence (at most 1 KiB is kept).
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefuseRequest) Reset() {
+	*x = RefuseRequest{}
+	mi := &file_mandate_v1_verifier_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefuseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefuseRequest) ProtoMessage() {}
+
+func (x *RefuseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_mandate_v1_verifier_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefuseRequest.ProtoReflect.Descriptor instead.
+func (*RefuseRequest) Descriptor() ([]byte, []int) {
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RefuseRequest) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *RefuseRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RefuseRequest) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// RefuseResponse is the recorded decision: always DECISION_DENY.
+type RefuseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Decision      *AuthorizeResponse     `protobuf:"bytes,1,opt,name=decision,proto3" json:"decision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefuseResponse) Reset() {
+	*x = RefuseResponse{}
+	mi := &file_mandate_v1_verifier_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefuseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefuseResponse) ProtoMessage() {}
+
+func (x *RefuseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_mandate_v1_verifier_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefuseResponse.ProtoReflect.Descriptor instead.
+func (*RefuseResponse) Descriptor() ([]byte, []int) {
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *RefuseResponse) GetDecision() *AuthorizeResponse {
+	if x != nil {
+		return x.Decision
+	}
+	return nil
+}
+
 // ChallengeRequest is empty: a challenge is not tied to a caller-chosen value,
 // so a caller cannot steer the nonce.
 type ChallengeRequest struct {
@@ -94,7 +204,7 @@ type ChallengeRequest struct {
 
 func (x *ChallengeRequest) Reset() {
 	*x = ChallengeRequest{}
-	mi := &file_mandate_v1_verifier_proto_msgTypes[0]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -106,7 +216,7 @@ func (x *ChallengeRequest) String() string {
 func (*ChallengeRequest) ProtoMessage() {}
 
 func (x *ChallengeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mandate_v1_verifier_proto_msgTypes[0]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -119,7 +229,7 @@ func (x *ChallengeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeRequest.ProtoReflect.Descriptor instead.
 func (*ChallengeRequest) Descriptor() ([]byte, []int) {
-	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{0}
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{2}
 }
 
 // ChallengeResponse carries the freshness material a presentation must bind.
@@ -142,7 +252,7 @@ type ChallengeResponse struct {
 
 func (x *ChallengeResponse) Reset() {
 	*x = ChallengeResponse{}
-	mi := &file_mandate_v1_verifier_proto_msgTypes[1]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -154,7 +264,7 @@ func (x *ChallengeResponse) String() string {
 func (*ChallengeResponse) ProtoMessage() {}
 
 func (x *ChallengeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mandate_v1_verifier_proto_msgTypes[1]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -167,7 +277,7 @@ func (x *ChallengeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChallengeResponse.ProtoReflect.Descriptor instead.
 func (*ChallengeResponse) Descriptor() ([]byte, []int) {
-	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{1}
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ChallengeResponse) GetNonce() string {
@@ -219,7 +329,7 @@ type Request struct {
 
 func (x *Request) Reset() {
 	*x = Request{}
-	mi := &file_mandate_v1_verifier_proto_msgTypes[2]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +341,7 @@ func (x *Request) String() string {
 func (*Request) ProtoMessage() {}
 
 func (x *Request) ProtoReflect() protoreflect.Message {
-	mi := &file_mandate_v1_verifier_proto_msgTypes[2]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +354,7 @@ func (x *Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Request.ProtoReflect.Descriptor instead.
 func (*Request) Descriptor() ([]byte, []int) {
-	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{2}
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Request) GetAction() string {
@@ -294,7 +404,7 @@ type AuthorizeRequest struct {
 
 func (x *AuthorizeRequest) Reset() {
 	*x = AuthorizeRequest{}
-	mi := &file_mandate_v1_verifier_proto_msgTypes[3]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -306,7 +416,7 @@ func (x *AuthorizeRequest) String() string {
 func (*AuthorizeRequest) ProtoMessage() {}
 
 func (x *AuthorizeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_mandate_v1_verifier_proto_msgTypes[3]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -319,7 +429,7 @@ func (x *AuthorizeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthorizeRequest.ProtoReflect.Descriptor instead.
 func (*AuthorizeRequest) Descriptor() ([]byte, []int) {
-	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{3}
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AuthorizeRequest) GetPresentation() []byte {
@@ -385,7 +495,7 @@ type AuthorizeResponse struct {
 
 func (x *AuthorizeResponse) Reset() {
 	*x = AuthorizeResponse{}
-	mi := &file_mandate_v1_verifier_proto_msgTypes[4]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +507,7 @@ func (x *AuthorizeResponse) String() string {
 func (*AuthorizeResponse) ProtoMessage() {}
 
 func (x *AuthorizeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_mandate_v1_verifier_proto_msgTypes[4]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +520,7 @@ func (x *AuthorizeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthorizeResponse.ProtoReflect.Descriptor instead.
 func (*AuthorizeResponse) Descriptor() ([]byte, []int) {
-	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{4}
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AuthorizeResponse) GetDecision() Decision {
@@ -507,7 +617,7 @@ type CheckerVerdict struct {
 
 func (x *CheckerVerdict) Reset() {
 	*x = CheckerVerdict{}
-	mi := &file_mandate_v1_verifier_proto_msgTypes[5]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -519,7 +629,7 @@ func (x *CheckerVerdict) String() string {
 func (*CheckerVerdict) ProtoMessage() {}
 
 func (x *CheckerVerdict) ProtoReflect() protoreflect.Message {
-	mi := &file_mandate_v1_verifier_proto_msgTypes[5]
+	mi := &file_mandate_v1_verifier_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -532,7 +642,7 @@ func (x *CheckerVerdict) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckerVerdict.ProtoReflect.Descriptor instead.
 func (*CheckerVerdict) Descriptor() ([]byte, []int) {
-	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{5}
+	return file_mandate_v1_verifier_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CheckerVerdict) GetChecker() string {
@@ -568,7 +678,13 @@ var File_mandate_v1_verifier_proto protoreflect.FileDescriptor
 const file_mandate_v1_verifier_proto_rawDesc = "" +
 	"\n" +
 	"\x19mandate/v1/verifier.proto\x12\n" +
-	"mandate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x12\n" +
+	"mandate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"p\n" +
+	"\rRefuseRequest\x12-\n" +
+	"\arequest\x18\x01 \x01(\v2\x13.mandate.v1.RequestR\arequest\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"K\n" +
+	"\x0eRefuseResponse\x129\n" +
+	"\bdecision\x18\x01 \x01(\v2\x1d.mandate.v1.AuthorizeResponseR\bdecision\"\x12\n" +
 	"\x10ChallengeRequest\"\x9a\x01\n" +
 	"\x11ChallengeResponse\x12\x14\n" +
 	"\x05nonce\x18\x01 \x01(\tR\x05nonce\x12\x1a\n" +
@@ -614,10 +730,11 @@ const file_mandate_v1_verifier_proto_rawDesc = "" +
 	"\x14DECISION_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eDECISION_ALLOW\x10\x01\x12\x11\n" +
 	"\rDECISION_DENY\x10\x02\x12\x1b\n" +
-	"\x17DECISION_NEEDS_APPROVAL\x10\x032\xa5\x01\n" +
+	"\x17DECISION_NEEDS_APPROVAL\x10\x032\xe6\x01\n" +
 	"\x0fVerifierService\x12H\n" +
 	"\tChallenge\x12\x1c.mandate.v1.ChallengeRequest\x1a\x1d.mandate.v1.ChallengeResponse\x12H\n" +
-	"\tAuthorize\x12\x1c.mandate.v1.AuthorizeRequest\x1a\x1d.mandate.v1.AuthorizeResponseB<Z:github.com/mandate-dev/mandate/protos/mandate/v1;mandatev1b\x06proto3"
+	"\tAuthorize\x12\x1c.mandate.v1.AuthorizeRequest\x1a\x1d.mandate.v1.AuthorizeResponse\x12?\n" +
+	"\x06Refuse\x12\x19.mandate.v1.RefuseRequest\x1a\x1a.mandate.v1.RefuseResponseB<Z:github.com/mandate-dev/mandate/protos/mandate/v1;mandatev1b\x06proto3"
 
 var (
 	file_mandate_v1_verifier_proto_rawDescOnce sync.Once
@@ -632,34 +749,40 @@ func file_mandate_v1_verifier_proto_rawDescGZIP() []byte {
 }
 
 var file_mandate_v1_verifier_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_mandate_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_mandate_v1_verifier_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_mandate_v1_verifier_proto_goTypes = []any{
 	(Decision)(0),                 // 0: mandate.v1.Decision
-	(*ChallengeRequest)(nil),      // 1: mandate.v1.ChallengeRequest
-	(*ChallengeResponse)(nil),     // 2: mandate.v1.ChallengeResponse
-	(*Request)(nil),               // 3: mandate.v1.Request
-	(*AuthorizeRequest)(nil),      // 4: mandate.v1.AuthorizeRequest
-	(*AuthorizeResponse)(nil),     // 5: mandate.v1.AuthorizeResponse
-	(*CheckerVerdict)(nil),        // 6: mandate.v1.CheckerVerdict
-	nil,                           // 7: mandate.v1.Request.ContextEntry
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*RefuseRequest)(nil),         // 1: mandate.v1.RefuseRequest
+	(*RefuseResponse)(nil),        // 2: mandate.v1.RefuseResponse
+	(*ChallengeRequest)(nil),      // 3: mandate.v1.ChallengeRequest
+	(*ChallengeResponse)(nil),     // 4: mandate.v1.ChallengeResponse
+	(*Request)(nil),               // 5: mandate.v1.Request
+	(*AuthorizeRequest)(nil),      // 6: mandate.v1.AuthorizeRequest
+	(*AuthorizeResponse)(nil),     // 7: mandate.v1.AuthorizeResponse
+	(*CheckerVerdict)(nil),        // 8: mandate.v1.CheckerVerdict
+	nil,                           // 9: mandate.v1.Request.ContextEntry
+	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
 }
 var file_mandate_v1_verifier_proto_depIdxs = []int32{
-	8, // 0: mandate.v1.ChallengeResponse.expires_at:type_name -> google.protobuf.Timestamp
-	7, // 1: mandate.v1.Request.context:type_name -> mandate.v1.Request.ContextEntry
-	3, // 2: mandate.v1.AuthorizeRequest.request:type_name -> mandate.v1.Request
-	0, // 3: mandate.v1.AuthorizeResponse.decision:type_name -> mandate.v1.Decision
-	8, // 4: mandate.v1.AuthorizeResponse.retry_at:type_name -> google.protobuf.Timestamp
-	6, // 5: mandate.v1.AuthorizeResponse.checkers:type_name -> mandate.v1.CheckerVerdict
-	1, // 6: mandate.v1.VerifierService.Challenge:input_type -> mandate.v1.ChallengeRequest
-	4, // 7: mandate.v1.VerifierService.Authorize:input_type -> mandate.v1.AuthorizeRequest
-	2, // 8: mandate.v1.VerifierService.Challenge:output_type -> mandate.v1.ChallengeResponse
-	5, // 9: mandate.v1.VerifierService.Authorize:output_type -> mandate.v1.AuthorizeResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	5,  // 0: mandate.v1.RefuseRequest.request:type_name -> mandate.v1.Request
+	7,  // 1: mandate.v1.RefuseResponse.decision:type_name -> mandate.v1.AuthorizeResponse
+	10, // 2: mandate.v1.ChallengeResponse.expires_at:type_name -> google.protobuf.Timestamp
+	9,  // 3: mandate.v1.Request.context:type_name -> mandate.v1.Request.ContextEntry
+	5,  // 4: mandate.v1.AuthorizeRequest.request:type_name -> mandate.v1.Request
+	0,  // 5: mandate.v1.AuthorizeResponse.decision:type_name -> mandate.v1.Decision
+	10, // 6: mandate.v1.AuthorizeResponse.retry_at:type_name -> google.protobuf.Timestamp
+	8,  // 7: mandate.v1.AuthorizeResponse.checkers:type_name -> mandate.v1.CheckerVerdict
+	3,  // 8: mandate.v1.VerifierService.Challenge:input_type -> mandate.v1.ChallengeRequest
+	6,  // 9: mandate.v1.VerifierService.Authorize:input_type -> mandate.v1.AuthorizeRequest
+	1,  // 10: mandate.v1.VerifierService.Refuse:input_type -> mandate.v1.RefuseRequest
+	4,  // 11: mandate.v1.VerifierService.Challenge:output_type -> mandate.v1.ChallengeResponse
+	7,  // 12: mandate.v1.VerifierService.Authorize:output_type -> mandate.v1.AuthorizeResponse
+	2,  // 13: mandate.v1.VerifierService.Refuse:output_type -> mandate.v1.RefuseResponse
+	11, // [11:14] is the sub-list for method output_type
+	8,  // [8:11] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_mandate_v1_verifier_proto_init() }
@@ -673,7 +796,7 @@ func file_mandate_v1_verifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_mandate_v1_verifier_proto_rawDesc), len(file_mandate_v1_verifier_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

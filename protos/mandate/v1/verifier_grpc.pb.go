@@ -25,6 +25,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	VerifierService_Challenge_FullMethodName = "/mandate.v1.VerifierService/Challenge"
 	VerifierService_Authorize_FullMethodName = "/mandate.v1.VerifierService/Authorize"
+	VerifierService_Refuse_FullMethodName    = "/mandate.v1.VerifierService/Refuse"
 )
 
 // VerifierServiceClient is the client API for VerifierService service.
@@ -45,6 +46,13 @@ type VerifierServiceClient interface {
 	// limits. A caller must act only on DECISION_ALLOW and treat every other
 	// decision, and every error, as "not allowed".
 	Authorize(ctx context.Context, in *AuthorizeRequest, opts ...grpc.CallOption) (*AuthorizeResponse, error)
+	// Refuse records a DENY for a call a gatekeeper refused before there was a
+	// presentation to verify (an unmapped tool or method, nothing in the
+	// agent's wallet to present, a call it could not read), so that every call
+	// has its audit record. It can only deny: the reason must be UNMAPPED,
+	// NOT_GRANTED, PRESENTATION_MISSING or MALFORMED, any other is recorded as
+	// INTERNAL_ERROR.
+	Refuse(ctx context.Context, in *RefuseRequest, opts ...grpc.CallOption) (*RefuseResponse, error)
 }
 
 type verifierServiceClient struct {
@@ -75,6 +83,16 @@ func (c *verifierServiceClient) Authorize(ctx context.Context, in *AuthorizeRequ
 	return out, nil
 }
 
+func (c *verifierServiceClient) Refuse(ctx context.Context, in *RefuseRequest, opts ...grpc.CallOption) (*RefuseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RefuseResponse)
+	err := c.cc.Invoke(ctx, VerifierService_Refuse_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VerifierServiceServer is the server API for VerifierService service.
 // All implementations must embed UnimplementedVerifierServiceServer
 // for forward compatibility.
@@ -93,6 +111,13 @@ type VerifierServiceServer interface {
 	// limits. A caller must act only on DECISION_ALLOW and treat every other
 	// decision, and every error, as "not allowed".
 	Authorize(context.Context, *AuthorizeRequest) (*AuthorizeResponse, error)
+	// Refuse records a DENY for a call a gatekeeper refused before there was a
+	// presentation to verify (an unmapped tool or method, nothing in the
+	// agent's wallet to present, a call it could not read), so that every call
+	// has its audit record. It can only deny: the reason must be UNMAPPED,
+	// NOT_GRANTED, PRESENTATION_MISSING or MALFORMED, any other is recorded as
+	// INTERNAL_ERROR.
+	Refuse(context.Context, *RefuseRequest) (*RefuseResponse, error)
 	mustEmbedUnimplementedVerifierServiceServer()
 }
 
@@ -108,6 +133,9 @@ func (UnimplementedVerifierServiceServer) Challenge(context.Context, *ChallengeR
 }
 func (UnimplementedVerifierServiceServer) Authorize(context.Context, *AuthorizeRequest) (*AuthorizeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Authorize not implemented")
+}
+func (UnimplementedVerifierServiceServer) Refuse(context.Context, *RefuseRequest) (*RefuseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Refuse not implemented")
 }
 func (UnimplementedVerifierServiceServer) mustEmbedUnimplementedVerifierServiceServer() {}
 func (UnimplementedVerifierServiceServer) testEmbeddedByValue()                         {}
@@ -166,6 +194,24 @@ func _VerifierService_Authorize_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VerifierService_Refuse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RefuseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VerifierServiceServer).Refuse(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VerifierService_Refuse_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VerifierServiceServer).Refuse(ctx, req.(*RefuseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VerifierService_ServiceDesc is the grpc.ServiceDesc for VerifierService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -180,6 +226,10 @@ var VerifierService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Authorize",
 			Handler:    _VerifierService_Authorize_Handler,
+		},
+		{
+			MethodName: "Refuse",
+			Handler:    _VerifierService_Refuse_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
