@@ -5,8 +5,9 @@
 // #leadership, does not see post_message in its tools, calls it anyway and is blocked FORBIDDEN; the Slack
 // server never receives the post.
 //
-// Everything is real but the network: a verifier with an in-memory store, the gateway served over MCP's
-// streamable HTTP on 127.0.0.1, the Slack server (Workspace) over an in-memory MCP transport.
+// Everything is real but the network: a verifier with an in-memory store, the assistant's wallet served on
+// a Unix socket (the gateway holds no key), the gateway served over MCP's streamable HTTP on 127.0.0.1, the
+// Slack server (Workspace) over an in-memory MCP transport.
 package slack
 
 import (
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +30,8 @@ import (
 	"github.com/mandate-dev/mandate/presentation"
 	"github.com/mandate-dev/mandate/presentation/gatekeeper"
 	"github.com/mandate-dev/mandate/presentation/mcpgate"
+	"github.com/mandate-dev/mandate/wallet"
+	"github.com/mandate-dev/mandate/wallet/holder"
 )
 
 // Audience is the verifier's identity.
@@ -144,7 +149,7 @@ func Run(ctx context.Context) ([]Step, error) {
 }
 
 func setUp(ctx context.Context, ws *Workspace, closers *[]func()) (*mcp.ClientSession, error) {
-	alice, assistant := testkeys.New("alice (principal)"), testkeys.New("alice's assistant")
+	alice := testkeys.New("alice (principal)")
 	db, err := OpenMemory()
 	if err != nil {
 		return nil, err
@@ -154,7 +159,7 @@ func setUp(ctx context.Context, ws *Workspace, closers *[]func()) (*mcp.ClientSe
 	if err != nil {
 		return nil, err
 	}
-	root, err := Issue(alice, assistant.DID())
+	wallet, err := serveWallet(alice, closers)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +180,7 @@ func setUp(ctx context.Context, ws *Workspace, closers *[]func()) (*mcp.ClientSe
 	*closers = append(*closers, func() { up.Close() })
 	gw, err := mcpgate.New(ctx, mcpgate.Options{
 		Upstream: up, Tools: tools, Decider: gatekeeper.Local(v),
-		Wallet: gatekeeper.Holder{Signer: assistant, Held: presentation.Held{LDP: [][]*credentials.Credential{{root}}}},
+		Wallet: wallet,
 	})
 	if err != nil {
 		return nil, err
@@ -252,4 +257,46 @@ func listStep(ctx context.Context, session *mcp.ClientSession) Step {
 func errStep(s Step, err error) Step {
 	s.Outcome, s.Got, s.Detail = "ERROR", "ERROR", err.Error()
 	return s
+}
+
+// serveWallet makes the assistant's wallet in a temporary directory, imports Alice's PoA into it, serves it
+// on a Unix socket (`mandate serve wallet`) and returns a client of that socket: the gateway presents
+// through it and never holds the assistant's key.
+func serveWallet(alice credentials.Signer, closers *[]func()) (*holder.Client, error) {
+	dir, err := os.MkdirTemp("", "slack-mcp-")
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	*closers = append(*closers, func() { os.RemoveAll(dir) })
+	// A throwaway wallet with a fast KDF; real wallets keep the default Argon2id cost.
+	w, err := wallet.Create(filepath.Join(dir, "assistant"), []byte("slack-mcp example assistant"), wallet.WithKDFParams(1, 64, 1))
+	if err != nil {
+		return nil, fmt.Errorf("slack: assistant wallet: %w", err)
+	}
+	*closers = append(*closers, func() { w.Close() })
+	root, err := Issue(alice, w.DID())
+	if err != nil {
+		return nil, err
+	}
+	chain, err := credentials.EncodeChain([]*credentials.Credential{root})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.PutChain("slack", chain); err != nil {
+		return nil, fmt.Errorf("slack: assistant wallet: %w", err)
+	}
+	socket := filepath.Join(dir, "assistant-wallet.sock")
+	lis, err := holder.Listen(socket)
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	srv := holder.NewGRPCServer(w, nil, nil)
+	go srv.Serve(lis)
+	*closers = append(*closers, srv.Stop)
+	c, err := holder.Dial(socket)
+	if err != nil {
+		return nil, fmt.Errorf("slack: %w", err)
+	}
+	*closers = append(*closers, func() { c.Close() })
+	return c, nil
 }
