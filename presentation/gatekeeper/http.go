@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mandate-dev/mandate/credentials/scope"
@@ -131,17 +132,35 @@ func (g *httpGate) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 	}
 	g.log.Info("gatekeeper: http allow", "method", r.Method, "path", r.URL.Path, "actor", d.Actor, "grant", d.Grant, "audit", d.AuditID)
 	in := r.WithContext(NewContext(ctx, d))
-	in.Header = r.Header.Clone()
-	for _, h := range []string{"Authorization", HeaderFormat, HeaderIntent, HeaderApproval} {
-		in.Header.Del(h)
-	}
+	in.Header = handlerHeader(r.Header)
 	next.ServeHTTP(w, in)
+}
+
+// methodOverrides are the headers with which middleware (gorilla's
+// HTTPMethodOverrideHandler, and the like) changes a request's method. The
+// gate decided the method it saw: one of these behind it would run another
+// method on that ALLOW.
+var methodOverrides = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+
+// handlerHeader is h without Authorization, any Mandate-* header (the
+// caller's, not the gate's: a handler must not take a Mandate-Decision it
+// was sent for one the gate made) and the method override headers.
+func handlerHeader(h http.Header) http.Header {
+	out := make(http.Header, len(h))
+	for k, v := range h {
+		ck := http.CanonicalHeaderKey(k)
+		if ck == "Authorization" || strings.HasPrefix(ck, "Mandate-") || slices.Contains(methodOverrides, ck) {
+			continue
+		}
+		out[k] = slices.Clone(v)
+	}
+	return out
 }
 
 // mapRequest asks the mapper and checks what it says. On an error the
 // request is cut to what may be recorded (bounded action and resource).
 func (g *httpGate) mapRequest(r *http.Request) (presentation.Request, error) {
-	req, err := g.m(r)
+	req, err := g.callMapper(r)
 	if err == nil {
 		req.Intent = ""
 		err = req.Validate()
@@ -150,6 +169,18 @@ func (g *httpGate) mapRequest(r *http.Request) (presentation.Request, error) {
 		return presentation.Request{Action: cut(req.Action, scope.MaxActionLen), Resource: cut(req.Resource, scope.MaxResourceLen)}, err
 	}
 	return req, nil
+}
+
+// callMapper calls the mapper; one that panics maps nothing (UNMAPPED,
+// recorded), where net/http would drop the connection with no answer and
+// no audit record.
+func (g *httpGate) callMapper(r *http.Request) (req presentation.Request, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			req, err = presentation.Request{}, fmt.Errorf("gatekeeper: the mapper panicked: %v", p)
+		}
+	}()
+	return g.m(r)
 }
 
 func cut(s string, n int) string {
