@@ -8,6 +8,7 @@ import (
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/presentation"
+	"github.com/mandate-dev/mandate/presentation/gatekeeper"
 	"github.com/mandate-dev/mandate/wallet/holder"
 )
 
@@ -41,4 +42,26 @@ func BenchmarkPresent(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkPresentInProcess is the wallet's signing alone, the part of a
+// socket Present that is not the socket, the chain reload or the fsynced
+// log entry: gatekeeper.Holder over the same wallet's chains (loaded once)
+// and key, for the same challenge and request as BenchmarkPresent.
+func BenchmarkPresentInProcess(b *testing.B) {
+	b.Run("chains=1", func(b *testing.B) {
+		w := newWallet(b)
+		held, err := holder.HeldChains(w)
+		if err != nil {
+			b.Fatal(err)
+		}
+		h := gatekeeper.Holder{Signer: w, Held: held}
+		ch := presentation.Challenge{Nonce: "n", Audience: "https://mail.example.com", ExpiresAt: time.Now().Add(time.Hour), Formats: []string{"ldp"}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := h.Present(context.Background(), ch, read); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
