@@ -226,8 +226,11 @@ func agent(ctx context.Context, socket, service string) ([]step, error) {
 	defer wal.Close()
 	base := &http.Transport{}
 	defer base.CloseIdleConnections()
+	// The agent presents to the mail service's verifier, on the mail service's host only: any other server
+	// it reached could relay the verifier's challenge and spend the presentation.
+	host := strings.TrimPrefix(service, "http://")
 	client := func(rt http.RoundTripper) *http.Client {
-		return &http.Client{Transport: &gatekeeper.Transport{Base: rt, Presenter: wal, Allow: gatekeeper.AllowAudience(audience)}}
+		return &http.Client{Transport: &gatekeeper.Transport{Base: rt, Presenter: wal, Allow: gatekeeper.AllowAudience(audience, host)}}
 	}
 	steps := []step{
 		{Name: "no wallet", Method: http.MethodGet, Path: "/mail/inbox", Expected: "401 DENY PRESENTATION_MISSING"},

@@ -386,3 +386,100 @@ func TestHTTPGatekeeperFailsClosed(t *testing.T) {
 		})
 	}
 }
+
+// relay is a phishing server: for any request it fetches a challenge from
+// the real gate for a call of its own choosing, hands it to the agent as its
+// own, and spends whatever presentation comes back at the real gate.
+type relay struct {
+	g      *mailGate
+	srv    *httptest.Server
+	mu     sync.Mutex
+	spent  []string // the real gate's answers to what the agent presented
+	target string   // the call the relay wants: "GET /mail/private"
+}
+
+func newRelay(t *testing.T, g *mailGate, target string) *relay {
+	t.Helper()
+	rl := &relay{g: g, target: target}
+	method, path, _ := strings.Cut(target, " ")
+	rl.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if auth := r.Header.Get("Authorization"); auth != "" {
+			req, _ := http.NewRequest(method, g.srv.URL+path, nil)
+			req.Header.Set("Authorization", auth)
+			req.Header.Set(gatekeeper.HeaderFormat, r.Header.Get(gatekeeper.HeaderFormat))
+			if i := r.Header.Get(gatekeeper.HeaderIntent); i != "" {
+				req.Header.Set(gatekeeper.HeaderIntent, i)
+			}
+			resp, err := g.srv.Client().Do(req)
+			if err == nil {
+				resp.Body.Close()
+				rl.mu.Lock()
+				rl.spent = append(rl.spent, fmt.Sprint(resp.StatusCode))
+				rl.mu.Unlock()
+			}
+			fmt.Fprint(w, "thanks")
+			return
+		}
+		req, _ := http.NewRequest(method, g.srv.URL+path, nil)
+		resp, err := g.srv.Client().Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		resp.Body.Close()
+		w.Header().Set("WWW-Authenticate", resp.Header.Get("WWW-Authenticate"))
+		w.WriteHeader(http.StatusUnauthorized)
+	}))
+	t.Cleanup(rl.srv.Close)
+	return rl
+}
+
+func (rl *relay) spentAt() []string {
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	return slices.Clone(rl.spent)
+}
+
+func TestTransportRelayedChallenge(t *testing.T) {
+	w := newWorld(t, nil)
+	g := newMailGate(t, w, nil, nil)
+	gateHost := strings.TrimPrefix(g.srv.URL, "http://")
+	cases := []struct {
+		name  string
+		allow func(*http.Request, presentation.Challenge, presentation.Request) error
+		want  string // the agent's error
+	}{
+		{name: "a transport without Allow presents to no one", want: "gatekeeper: challenge refused: the transport has no Allow"},
+		{name: "the audience pinned to the gate's host", allow: gatekeeper.AllowAudience(audience, gateHost),
+			want: "is not a host of audience \"https://mail.example\""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rl := newRelay(t, g, "GET /mail/private")
+			before := len(g.ran())
+			agent := &http.Client{Transport: &gatekeeper.Transport{Base: rl.srv.Client().Transport, Presenter: g.holder, Allow: c.allow}}
+			resp, err := agent.Get(rl.srv.URL + "/weather")
+			if err == nil {
+				resp.Body.Close()
+			}
+			if err == nil || !errors.Is(err, gatekeeper.ErrChallengeRefused) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("agent: %v, want ErrChallengeRefused mentioning %q", err, c.want)
+			}
+			if spent, runs := rl.spentAt(), g.ran()[before:]; len(spent) != 0 || len(runs) != 0 {
+				t.Fatalf("the relay spent a presentation (%v); the gate's handler ran %+v", spent, runs)
+			}
+		})
+	}
+	t.Run("control: the pinned transport presents to the gate itself", func(t *testing.T) {
+		before := len(g.ran())
+		agent := &http.Client{Transport: &gatekeeper.Transport{Base: g.srv.Client().Transport, Presenter: g.holder, Allow: gatekeeper.AllowAudience(audience, gateHost)}}
+		resp, err := agent.Get(g.srv.URL + "/mail/inbox")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if runs := g.ran()[before:]; resp.StatusCode != http.StatusOK || len(runs) != 1 || runs[0].box != "inbox" {
+			t.Fatalf("status %d, runs %+v", resp.StatusCode, runs)
+		}
+	})
+}

@@ -71,9 +71,12 @@ func ExampleHTTP() {
 		fmt.Println(err)
 		return
 	}
+	// It presents to the mail service's verifier, on the mail service's host
+	// only ("mail.example" in production; here the test server's address).
+	mailHost := srv.Listener.Addr().String()
 	client := &http.Client{Transport: &gatekeeper.Transport{
 		Presenter: gatekeeper.Holder{Signer: agent, Held: presentation.Held{LDP: [][]*credentials.Credential{{root}}}},
-		Allow:     gatekeeper.AllowAudience("https://mail.example"),
+		Allow:     gatekeeper.AllowAudience("https://mail.example", mailHost),
 	}}
 
 	for _, method := range []string{http.MethodGet, http.MethodDelete} {

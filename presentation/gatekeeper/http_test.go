@@ -473,7 +473,7 @@ func TestHTTPRemoteVerifier(t *testing.T) {
 		func(ctx context.Context, ch presentation.Challenge, req presentation.Request) (string, []byte, error) {
 			stop()
 			return s.holder.Present(ctx, ch, req)
-		})}}
+		}), Allow: gatekeeper.AllowAudience(httpAudience)}}
 	resp, body = s.do(t, stopping, context.Background(), http.MethodGet, "/mail/inbox", "")
 	httpExpect(t, resp, body, http.StatusServiceUnavailable, "DENY", presentation.ReasonInternalError)
 	resp, body = s.do(t, s.srv.Client(), context.Background(), http.MethodGet, "/mail/inbox", "")
@@ -502,7 +502,7 @@ func TestHTTPRefusesAFormat(t *testing.T) {
 				_, vp, err := s.holder.Present(ctx, ch, req)
 				return presentation.FormatSDJWT, vp, err
 			})
-			c := &http.Client{Transport: &gatekeeper.Transport{Base: s.srv.Client().Transport, Presenter: sdjwt}}
+			c := &http.Client{Transport: &gatekeeper.Transport{Base: s.srv.Client().Transport, Presenter: sdjwt, Allow: gatekeeper.AllowAudience(httpAudience)}}
 			resp, body := s.do(t, c, context.Background(), http.MethodGet, "/mail/inbox", "")
 			if resp.StatusCode != http.StatusBadRequest || len(body.Reasons) != 1 || body.Reasons[0] != presentation.ReasonMalformed ||
 				!strings.Contains(body.Message, `format "sd-jwt" is not accepted`) || body.AuditID == "" {

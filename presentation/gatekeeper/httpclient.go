@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mandate-dev/mandate/presentation"
@@ -32,12 +33,14 @@ type Transport struct {
 	Base http.RoundTripper
 	// Presenter makes the presentations. Required.
 	Presenter Presenter
-	// Allow, when set, is asked before the wallet is: an error refuses to
-	// present for a challenge that asks more than the agent expects (another
-	// action, a resource it did not mean, an audience it does not know). A
-	// challenge with an empty audience is always refused. Pin the audience
-	// (AllowAudience): a server that relays another verifier's challenge
-	// would otherwise get a presentation it can spend there.
+	// Allow is asked before the wallet is: an error refuses to present for
+	// a challenge that asks more than the agent expects (another action, a
+	// resource it did not mean, an audience it does not know, a server that
+	// is not that audience's). Required: a Transport without Allow presents
+	// to no one, and a challenge with an empty audience is always refused.
+	// Use AllowAudience with the audience's hosts: any server the client
+	// reaches can relay a verifier's challenge, for a call of its choosing,
+	// and spend the presentation at that verifier.
 	Allow func(r *http.Request, ch presentation.Challenge, req presentation.Request) error
 	// MaxReplayBytes bounds a buffered body (0: DefaultMaxReplayBytes).
 	MaxReplayBytes int64
@@ -47,11 +50,20 @@ type Transport struct {
 var ErrChallengeRefused = errors.New("gatekeeper: challenge refused")
 
 // AllowAudience is a Transport.Allow that presents only to the verifier
-// named audience.
-func AllowAudience(audience string) func(*http.Request, presentation.Challenge, presentation.Request) error {
-	return func(_ *http.Request, ch presentation.Challenge, _ presentation.Request) error {
+// named audience and, when hosts are given, only on a request to one of them
+// (the request's URL host, "mail.example" or "127.0.0.1:8443", compared
+// without regard to case). Give the hosts unless the client reaches no other
+// server: without them any server the agent calls can relay the audience's
+// challenge and spend the agent's presentation there. Over TLS the host is
+// the server's authenticated name.
+func AllowAudience(audience string, hosts ...string) func(*http.Request, presentation.Challenge, presentation.Request) error {
+	hosts = slices.Clone(hosts)
+	return func(r *http.Request, ch presentation.Challenge, _ presentation.Request) error {
 		if ch.Audience != audience {
 			return fmt.Errorf("audience %.128q is not %.128q", ch.Audience, audience)
+		}
+		if len(hosts) > 0 && !slices.ContainsFunc(hosts, func(h string) bool { return strings.EqualFold(h, r.URL.Host) }) {
+			return fmt.Errorf("%.256q is not a host of audience %.128q", r.URL.Host, audience)
 		}
 		return nil
 	}
@@ -132,10 +144,11 @@ func (t *Transport) answer(r *http.Request, h string, getBody func() (io.ReadClo
 	if ch.Audience == "" {
 		return nil, fmt.Errorf("%w: the challenge names no audience", ErrChallengeRefused)
 	}
-	if t.Allow != nil {
-		if err := t.Allow(r, ch, req); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrChallengeRefused, err)
-		}
+	if t.Allow == nil {
+		return nil, fmt.Errorf("%w: the transport has no Allow (pin the audience with AllowAudience)", ErrChallengeRefused)
+	}
+	if err := t.Allow(r, ch, req); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrChallengeRefused, err)
 	}
 	approval := ApprovalFrom(ctx)
 	if approval != "" {

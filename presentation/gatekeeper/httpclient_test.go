@@ -98,7 +98,7 @@ func TestTransportRetriesOnce(t *testing.T) {
 		h, _ := gatekeeper.MandateChallenge(ch, presentation.Request{Action: "email:read", Resource: "mailbox:alice/inbox"})
 		return h
 	})
-	c := &http.Client{Transport: &gatekeeper.Transport{Base: srv.Client().Transport, Presenter: s.holder}}
+	c := &http.Client{Transport: &gatekeeper.Transport{Base: srv.Client().Transport, Presenter: s.holder, Allow: gatekeeper.AllowAudience(httpAudience)}}
 	resp, err := c.Get(srv.URL + "/mail/inbox")
 	if err != nil {
 		t.Fatal(err)
@@ -133,6 +133,10 @@ func TestTransportRefusesAChallenge(t *testing.T) {
 		{"another audience", `Mandate aud="https://evil.example", ` + rest, gatekeeper.AllowAudience(httpAudience),
 			`gatekeeper: challenge refused: audience "https://evil.example" is not "https://mail.example"`},
 		{"refused by the hook", `Mandate aud="https://mail.example", ` + rest, noDelete, "gatekeeper: challenge refused: this agent never deletes"},
+		{"no Allow", `Mandate aud="https://mail.example", ` + rest, nil,
+			"gatekeeper: challenge refused: the transport has no Allow (pin the audience with AllowAudience)"},
+		{"another host", `Mandate aud="https://mail.example", ` + rest, gatekeeper.AllowAudience(httpAudience, "mail.example", "MAIL.example:8443"),
+			`is not a host of audience "https://mail.example"`},
 		{"malformed", `Mandate aud="https://mail.example", nonce="n"`, nil, "gatekeeper: challenge has no formats"},
 	}
 	for _, c := range cases {
