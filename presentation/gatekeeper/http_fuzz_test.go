@@ -67,3 +67,25 @@ func FuzzParseMandateChallenge(f *testing.F) {
 		}
 	})
 }
+
+// The header parser's refusals, exactly. "MAndAte \r" was found by
+// FuzzParseMandateAuthorization: Go's base64 decoder skips CR and LF, so it
+// decoded to an empty presentation without an error.
+func TestParseMandateAuthorizationRefusals(t *testing.T) {
+	cases := []struct{ header, want string }{
+		{"MAndAte \r", `gatekeeper: authorization is not unpadded base64url: byte 0xd at 0 is not base64url`},
+		{"Mandate e3\n0", `gatekeeper: authorization is not unpadded base64url: byte 0xa at 2 is not base64url`},
+		{"Mandate e30=", `gatekeeper: authorization is not unpadded base64url: byte 0x3d at 3 is not base64url`},
+		{"Mandate e3", `gatekeeper: authorization is not unpadded base64url: illegal base64 data at input byte 0`},
+		{"Mandate ", `gatekeeper: authorization carries no presentation`},
+		{"Bearer e30", `gatekeeper: authorization scheme "Bearer" is not Mandate`},
+	}
+	for _, c := range cases {
+		if _, err := gatekeeper.ParseMandateAuthorization(c.header); err == nil || err.Error() != c.want {
+			t.Errorf("%q: %v, want %s", c.header, err, c.want)
+		}
+	}
+	if vp, err := gatekeeper.ParseMandateAuthorization("mandate   e30"); err != nil || string(vp) != "{}" {
+		t.Errorf("the scheme without regard to case, spaces before the token: %q, %v", vp, err)
+	}
+}

@@ -51,6 +51,18 @@ const (
 
 var b64 = base64.RawURLEncoding.Strict()
 
+// decodeB64 decodes unpadded base64url and refuses any byte outside its
+// alphabet: Go's decoder skips CR and LF, so "Mandate \r" would otherwise
+// carry an empty presentation and two spellings would decode alike.
+func decodeB64(s string) ([]byte, error) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return nil, fmt.Errorf("byte %#x at %d is not base64url", c, i)
+		}
+	}
+	return b64.DecodeString(s)
+}
+
 // ParseMandateAuthorization reads an Authorization field value of scheme
 // Mandate and returns the presentation bytes. The scheme is matched without
 // regard to case; the credentials are one token68, unpadded base64url.
@@ -66,7 +78,7 @@ func ParseMandateAuthorization(h string) ([]byte, error) {
 	if token == "" {
 		return nil, errors.New("gatekeeper: authorization carries no presentation")
 	}
-	vp, err := b64.DecodeString(token)
+	vp, err := decodeB64(token)
 	if err != nil {
 		return nil, fmt.Errorf("gatekeeper: authorization is not unpadded base64url: %w", err)
 	}
@@ -149,7 +161,7 @@ func ParseMandateChallenge(h string) (presentation.Challenge, presentation.Reque
 	}
 	req.Action, req.Resource = params["action"], params["resource"]
 	if c, ok := params["context"]; ok {
-		raw, err := b64.DecodeString(c)
+		raw, err := decodeB64(c)
 		if err != nil {
 			return ch, req, fmt.Errorf("gatekeeper: challenge context is not unpadded base64url: %w", err)
 		}
@@ -274,7 +286,7 @@ func decodeIntent(h string) (string, error) {
 	if len(h) > MaxIntentHeaderBytes {
 		return "", fmt.Errorf("gatekeeper: %s is longer than %d bytes", HeaderIntent, MaxIntentHeaderBytes)
 	}
-	raw, err := b64.DecodeString(h)
+	raw, err := decodeB64(h)
 	if err != nil {
 		return "", fmt.Errorf("gatekeeper: %s is not unpadded base64url: %w", HeaderIntent, err)
 	}
