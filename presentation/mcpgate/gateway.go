@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -290,6 +291,9 @@ func (g *Gateway) request(ctx context.Context, name string, raw json.RawMessage)
 			return refuse(presentation.ReasonMalformed, "the arguments are not a JSON object")
 		}
 	}
+	if err := checkKeys(args, append(m.Resource.Args(), g.o.Justification)); err != nil {
+		return refuse(presentation.ReasonMalformed, "%v", err)
+	}
 	if j, ok := args[g.o.Justification]; ok {
 		if err := json.Unmarshal(j, &req.Intent); err != nil {
 			return refuse(presentation.ReasonMalformed, "argument %q must be a string", g.o.Justification)
@@ -418,9 +422,13 @@ func (g *Gateway) blocked(name string, req presentation.Request, d presentation.
 // reason codes and the audit and approval ids, for programs.
 const MetaKey = "dev.mandate/decision"
 
+// clip cuts s to at most n bytes, on a UTF-8 boundary.
 func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

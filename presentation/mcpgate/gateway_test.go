@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -229,6 +230,22 @@ func TestBlockedCalls(t *testing.T) {
 		{"justification not a string", "read_doc", map[string]any{"doc": "public", "justification": 7}, `mandate: DENY MALFORMED: argument "justification" must be a string`},
 		{"justification too long", "read_doc", map[string]any{"doc": "public", "justification": strings.Repeat("x", presentation.MaxIntentBytes+1)}, `mandate: DENY MALFORMED: argument "justification" is longer than 4096 bytes`},
 		{"own justification", "own_justification", map[string]any{"doc": "public"}, `mandate: DENY MALFORMED: the upstream tool has its own "justification" argument`},
+		// A decoder that matches keys without regard to case (Go's encoding/json, into a struct) would read
+		// the second key; the gateway would have decided on the first (found by a review: ALLOW on
+		// docs:acme/public, upstream acted on private).
+		{"a key that differs by case", "read_doc", json.RawMessage(`{"doc":"public","Doc":"private"}`),
+			`mandate: DENY MALFORMED: mcpgate: arguments "doc" and "Doc" differ only by case`},
+		{"a key that folds to the argument", "read_doc", json.RawMessage(`{"doc":"public","DOC":"private"}`),
+			`mandate: DENY MALFORMED: mcpgate: arguments "doc" and "DOC" differ only by case`},
+		{"a key that folds by Unicode", "read_doc", json.RawMessage(`{"doc":"public","\u212aey":"x","key":"y"}`),
+			"mandate: DENY MALFORMED: mcpgate: arguments \"key\" and \"\u212aey\" differ only by case"},
+		{"the argument named by case alone", "read_doc", json.RawMessage(`{"Doc":"private"}`),
+			`mandate: DENY MALFORMED: mcpgate: arguments "doc" and "Doc" differ only by case`},
+		{"the justification by case", "read_doc", map[string]any{"doc": "public", "Justification": "because"},
+			`mandate: DENY MALFORMED: mcpgate: arguments "justification" and "Justification" differ only by case`},
+		{"two other keys by case", "read_doc", map[string]any{"doc": "public", "text": "a", "TEXT": "b"},
+			`mandate: DENY MALFORMED: mcpgate: arguments "TEXT" and "text" differ only by case`},
+		{"long tool name, cut on a character", "x" + strings.Repeat("é", 600), nil, `mandate: DENY UNMAPPED: tool "xéé`},
 	}
 	for _, c := range cases {
 		res := f.call(t, c.tool, c.args)
@@ -250,7 +267,8 @@ func TestBlockedCalls(t *testing.T) {
 	}
 	for i, r := range recs {
 		reason := strings.Fields(strings.TrimPrefix(cases[i].want, "mandate: DENY "))[0]
-		if r.Decision != "DENY" || len(r.Reasons) != 1 || r.Reasons[0]+":" != reason || r.Context[mcpgate.ToolContextKey] != cases[i].tool {
+		if r.Decision != "DENY" || len(r.Reasons) != 1 || r.Reasons[0]+":" != reason || !utf8.ValidString(r.Context[mcpgate.ToolContextKey]) ||
+			!strings.HasPrefix(cases[i].tool, r.Context[mcpgate.ToolContextKey]) || len(r.Context[mcpgate.ToolContextKey]) < len(cases[i].tool) && len(r.Context[mcpgate.ToolContextKey]) < presentation.MaxContextValBytes-1 {
 			t.Errorf("record %d (%s): %s %v %v", i, cases[i].name, r.Decision, r.Reasons, r.Context)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -31,7 +32,7 @@ func withJustification(t *mcp.Tool, name string) (*mcp.Tool, error) {
 		}
 		props = maps.Clone(m)
 	}
-	if _, ok := props[name]; ok {
+	if hasProperty(schema, name) {
 		return nil, fmt.Errorf("mcpgate: input schema already has a %q property; name another justification argument", name)
 	}
 	props[name] = map[string]any{
@@ -46,15 +47,21 @@ func withJustification(t *mcp.Tool, name string) (*mcp.Tool, error) {
 	return &out, nil
 }
 
-// hasProperty reports whether an input schema declares property name.
+// hasProperty reports whether an input schema declares property name, or
+// one equal to it under case folding (checkKeys: an upstream may read
+// either as the other).
 func hasProperty(schema any, name string) bool {
 	m, err := asObject(schema)
 	if err != nil {
 		return false
 	}
 	props, _ := m["properties"].(map[string]any)
-	_, ok := props[name]
-	return ok
+	for p := range props {
+		if strings.EqualFold(p, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // asObject is a schema as a JSON object (the client holds map[string]any;
