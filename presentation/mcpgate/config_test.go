@@ -67,6 +67,29 @@ func TestParseConfigErrors(t *testing.T) {
 	}
 }
 
+func TestTemplateLower(t *testing.T) {
+	tpl, err := mcpgate.ParseTemplate("slack:{team}/{channel|lower}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := map[string]json.RawMessage{"team": json.RawMessage(`"Acme"`), "channel": json.RawMessage(`"Gen\u0045ral"`)}
+	if got, err := tpl.Render(args); err != nil || got != "slack:Acme/general" {
+		t.Fatalf("%q %v", got, err)
+	}
+	if err := tpl.Lower(args); err != nil || string(args["channel"]) != `"general"` || string(args["team"]) != `"Acme"` {
+		t.Fatalf("lowered %s %s, %v", args["team"], args["channel"], err)
+	}
+	for tmpl, want := range map[string]string{
+		"slack:acme/{channel|upper}":           `mcpgate: resource "slack:acme/{channel|upper}": placeholder {channel|upper}: the only filter is lower`,
+		"slack:acme/{channel|lower}/{channel}": `mcpgate: resource "slack:acme/{channel|lower}/{channel}": {channel} is read both with and without |lower`,
+		"slack:acme/{|lower}":                  `mcpgate: resource "slack:acme/{|lower}": placeholder {} is not an argument name (letters, digits, '_', '-')`,
+	} {
+		if _, err := mcpgate.ParseTemplate(tmpl); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %s", tmpl, err, want)
+		}
+	}
+}
+
 func TestTemplateRender(t *testing.T) {
 	tpl, err := mcpgate.ParseTemplate("repo:{owner}/{name}-issues/{number}")
 	if err != nil {

@@ -308,6 +308,9 @@ func (g *Gateway) request(ctx context.Context, name string, raw json.RawMessage)
 		return refuse(presentation.ReasonMalformed, "%v", err)
 	}
 	req.Resource = res
+	if err := m.Resource.Lower(args); err != nil {
+		return refuse(presentation.ReasonMalformed, "%v", err)
+	}
 	if t, err := g.upstreamTool(ctx, name); err != nil {
 		return refuse(presentation.ReasonMalformed, "%v", err)
 	} else if t != nil && hasProperty(t.InputSchema, g.o.Justification) {

@@ -47,7 +47,7 @@ func (u *upstream) received() []string {
 func (u *upstream) server() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "docs", Version: "v1"}, nil)
 	docArgs := map[string]any{"type": "object", "properties": map[string]any{"doc": map[string]any{"type": "string"}}, "required": []any{"doc"}}
-	for _, name := range []string{"read_doc", "write_doc", "edit_doc", "delete_doc"} {
+	for _, name := range []string{"read_doc", "write_doc", "edit_doc", "delete_doc", "find_doc"} {
 		s.AddTool(&mcp.Tool{Name: name, Description: name + " a document", InputSchema: docArgs}, u.handle)
 	}
 	own := map[string]any{"type": "object", "properties": map[string]any{"doc": map[string]any{"type": "string"}, "justification": map[string]any{"type": "string"}}}
@@ -67,6 +67,7 @@ var docTools = mcpgate.Tools{
 	"write_doc":         mustTool("docs:write", "docs:acme/{doc}"),
 	"edit_doc":          mustTool("docs:edit", "docs:acme/{doc}"),
 	"own_justification": mustTool("docs:read", "docs:acme/{doc}"),
+	"find_doc":          mustTool("docs:read", "docs:acme/{doc|lower}"), // an upstream that ignores case
 	// delete_doc is not mapped.
 }
 
@@ -197,7 +198,7 @@ func TestToolsList(t *testing.T) {
 			t.Errorf("%s: required %v: the justification must stay optional", tool.Name, req)
 		}
 	}
-	if strings.Join(names, ",") != "edit_doc,read_doc" {
+	if strings.Join(names, ",") != "edit_doc,find_doc,read_doc" {
 		t.Fatalf("tools/list: %v", names)
 	}
 	if _, err := f.session.ListTools(context.Background(), &mcp.ListToolsParams{Cursor: "x"}); err == nil || !strings.Contains(err.Error(), "unknown cursor") {
@@ -274,6 +275,29 @@ func TestBlockedCalls(t *testing.T) {
 	}
 	if r := recs[1]; r.Actor != agent.DID() || r.Principal != alice.DID() || r.Action != "docs:write" || r.Resource != "docs:acme/public" {
 		t.Errorf("FORBIDDEN record: %+v", r)
+	}
+}
+
+// Resources are compared byte for byte. {doc|lower} decides on the lower
+// case and forwards it so: "PUBLIC" is docs:acme/public and reaches the
+// upstream as "public"; without the filter "PUBLIC" is another document.
+func TestLowerFilter(t *testing.T) {
+	f := setUp(t)
+	if res := f.call(t, "find_doc", map[string]any{"doc": "PuBLIC"}); res.IsError {
+		t.Fatalf("find_doc PuBLIC: %q", text(res))
+	}
+	if res := f.call(t, "find_doc", map[string]any{"doc": 7}); !strings.HasPrefix(text(res), "mandate: DENY NOT_GRANTED: ") {
+		t.Fatalf("find_doc 7: %q", text(res))
+	}
+	if res := f.call(t, "read_doc", map[string]any{"doc": "PUBLIC"}); !strings.HasPrefix(text(res), "mandate: DENY NOT_GRANTED: ") {
+		t.Fatalf("read_doc PUBLIC: %q", text(res))
+	}
+	if got := f.upstream.received(); len(got) != 1 || got[0] != `find_doc {"doc":"public"}` {
+		t.Fatalf("the upstream received %q", got)
+	}
+	recs := f.records(t)
+	if len(recs) != 3 || recs[0].Decision != "ALLOW" || recs[0].Resource != "docs:acme/public" || recs[2].Resource != "docs:acme/PUBLIC" {
+		t.Fatalf("records: %+v", recs)
 	}
 }
 

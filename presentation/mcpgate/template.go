@@ -18,14 +18,21 @@ const MaxArgumentBytes = 128
 // holds '/', '*', "..", a control character or any other character a
 // resource segment may not hold, is empty or longer than MaxArgumentBytes.
 // So an agent cannot widen the resource it is decided on.
+//
+// A placeholder written {name|lower} takes the value in ASCII lower case,
+// and the gateway forwards it so: use it for an upstream that looks a name
+// up without regard to case (Slack channels, GitHub owners, mail
+// addresses), or "LEADERSHIP" would pass a forbidden entry written for
+// "leadership" and still reach #leadership.
 type Template struct {
 	raw   string
 	parts []part // literal text and placeholders, in order
 }
 
 type part struct {
-	text string // literal text, or the argument's name
-	arg  bool
+	text  string // literal text, or the argument's name
+	arg   bool
+	lower bool // {name|lower}
 }
 
 // ParseTemplate reads a resource template; what it renders must be a
@@ -49,14 +56,22 @@ func ParseTemplate(s string) (Template, error) {
 		if end < 0 {
 			return Template{}, fmt.Errorf("mcpgate: resource %q: '{' without '}'", s)
 		}
-		name := rest[i+1 : i+end]
+		name, filter, filtered := strings.Cut(rest[i+1:i+end], "|")
+		if filtered && filter != "lower" {
+			return Template{}, fmt.Errorf("mcpgate: resource %q: placeholder {%s|%s}: the only filter is lower", s, name, filter)
+		}
 		if !validArgName(name) {
 			return Template{}, fmt.Errorf("mcpgate: resource %q: placeholder {%s} is not an argument name (letters, digits, '_', '-')", s, name)
 		}
 		if n := len(t.parts); n > 0 && t.parts[n-1].arg {
 			return Template{}, fmt.Errorf("mcpgate: resource %q: placeholders {%s} and {%s} touch; separate them with literal text", s, t.parts[n-1].text, name)
 		}
-		t.parts = append(t.parts, part{text: name, arg: true})
+		for _, p := range t.parts {
+			if p.arg && p.text == name && p.lower != filtered {
+				return Template{}, fmt.Errorf("mcpgate: resource %q: {%s} is read both with and without |lower", s, name)
+			}
+		}
+		t.parts = append(t.parts, part{text: name, arg: true, lower: filtered})
 		rest = rest[i+end+1:]
 	}
 	// A sample rendering must be a concrete resource: this refuses a
@@ -116,9 +131,33 @@ func (t Template) render(value func(string) (string, error)) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if p.lower {
+			v = strings.ToLower(v) // segmentValue admits ASCII only
+		}
 		b.WriteString(v)
 	}
 	return b.String(), nil
+}
+
+// Lower rewrites, in args, each {name|lower} argument that is a string to
+// its lower-case form: what Render decided on is what the upstream gets.
+// Call it after Render has accepted args.
+func (t Template) Lower(args map[string]json.RawMessage) error {
+	for _, p := range t.parts {
+		if !p.lower {
+			continue
+		}
+		var s string
+		if json.Unmarshal(args[p.text], &s) != nil {
+			continue // an integer: nothing to lower
+		}
+		b, err := json.Marshal(strings.ToLower(s))
+		if err != nil {
+			return fmt.Errorf("mcpgate: argument %q: %w", p.text, err)
+		}
+		args[p.text] = b
+	}
+	return nil
 }
 
 // segmentValue is an argument's value as resource text: a JSON string or
