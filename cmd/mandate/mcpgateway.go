@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -23,6 +25,7 @@ import (
 type mcpGatewayOptions struct {
 	config                string
 	listen                string
+	tokenFile             string
 	insecurePlaintextWide bool
 }
 
@@ -39,7 +42,8 @@ func newMCPGatewayCmd(io *streams) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&o.config, "config", "", "gateway configuration file (required; docs/MCP.md)")
-	fl.StringVar(&o.listen, "listen", "", "serve MCP's streamable HTTP on this loopback address instead of stdio, e.g. 127.0.0.1:8765")
+	fl.StringVar(&o.listen, "listen", "", "serve MCP's streamable HTTP at http://ADDR/mcp on this loopback address instead of stdio, e.g. 127.0.0.1:8765")
+	fl.StringVar(&o.tokenFile, "token-file", "", "with --listen (required): the bearer token the agent's MCP client must send (Authorization: Bearer …); created with a fresh token, mode 0600, when it does not exist")
 	fl.BoolVar(&o.insecurePlaintextWide, "insecure-plaintext-non-loopback", false, "UNSAFE: listen on, or reach the verifier at, a non-loopback address without TLS")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
@@ -57,8 +61,17 @@ func (o *mcpGatewayOptions) run(cmd *cobra.Command, io *streams) error {
 	if err := checkLoopback("verifier.address", cfg.VerifierAddress, o.insecurePlaintextWide); err != nil {
 		return err
 	}
-	if o.listen != "" {
+	var token string
+	switch {
+	case o.listen != "" && o.tokenFile == "":
+		return errors.New("--listen needs --token-file: whoever reaches the address would act with the agent's powers")
+	case o.listen == "" && o.tokenFile != "":
+		return errors.New("--token-file is for --listen (on stdio the agent's process is the only client)")
+	case o.listen != "":
 		if err := checkLoopback("--listen", o.listen, o.insecurePlaintextWide); err != nil {
+			return err
+		}
+		if token, err = gatewayToken(o.tokenFile); err != nil {
 			return err
 		}
 	}
@@ -98,20 +111,64 @@ func (o *mcpGatewayOptions) run(cmd *cobra.Command, io *streams) error {
 		}
 		return err
 	}
+	h, err := gw.Handler(token)
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.tokenFile, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/mcp", h)
 	lis, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
 	}()
-	log.Info("mcp gateway listening", "addr", lis.Addr().String(), "tools", len(cfg.Tools), "verifier", cfg.VerifierAddress)
+	log.Info("mcp gateway listening", "url", "http://"+lis.Addr().String()+"/mcp", "token-file", o.tokenFile, "tools", len(cfg.Tools), "verifier", cfg.VerifierAddress)
 	if err := srv.Serve(lis); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// gatewayToken reads the bearer token of --token-file, or writes a fresh one
+// there (mode 0600) when the file does not exist. A file that others may
+// read, or that is not a regular file, is refused: the token is the agent's
+// powers.
+func gatewayToken(path string) (string, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		token := mcpgate.NewToken()
+		_, werr := f.WriteString(token + "\n")
+		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+			return "", fmt.Errorf("--token-file %s: %w", path, err)
+		}
+		return token, nil
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("--token-file %s is not a regular file (%s)", path, fi.Mode().Type())
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("--token-file %s has mode %04o: others may read the token; chmod 600 it", path, fi.Mode().Perm())
+	}
+	data, err := readLimited(path, mcpgate.MaxTokenBytes+2)
+	if err != nil {
+		return "", err
+	}
+	token := strings.TrimSpace(string(data))
+	if err := mcpgate.CheckToken(token); err != nil {
+		return "", fmt.Errorf("--token-file %s: %w", path, err)
+	}
+	return token, nil
 }
 
 // checkLoopback refuses a non-loopback address unless the unsafe flag is set:

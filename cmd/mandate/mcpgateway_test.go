@@ -19,6 +19,11 @@ func TestMCPGatewayRefusesBadSetups(t *testing.T) {
 		return p
 	}
 	const good = "upstream: {command: [true]}\nwallet: {socket: w.sock}\nverifier: {address: %s}\ntools:\n  read: {action: \"a:read\", resource: \"r:{id}\"}\n"
+	ok := write("ok.yaml", strings.Replace(good, "%s", "127.0.0.1:7443", 1))
+	readable := write("readable", strings.Repeat("t", 43))
+	if err := os.Chmod(readable, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -30,8 +35,18 @@ func TestMCPGatewayRefusesBadSetups(t *testing.T) {
 			`bad.yaml: mcpgate: config: line 6: unknown key "tool"`},
 		{"wide verifier", []string{"mcp-gateway", "--config", write("wide.yaml", strings.Replace(good, "%s", "10.0.0.1:7443", 1))},
 			"mandate: verifier.address 10.0.0.1:7443 is not a loopback address; without TLS this needs --insecure-plaintext-non-loopback"},
-		{"wide listen", []string{"mcp-gateway", "--config", write("ok.yaml", strings.Replace(good, "%s", "127.0.0.1:7443", 1)), "--listen", "0.0.0.0:8765"},
+		{"wide listen", []string{"mcp-gateway", "--config", ok, "--listen", "0.0.0.0:8765", "--token-file", filepath.Join(dir, "t")},
 			"mandate: --listen 0.0.0.0:8765 is not a loopback address"},
+		{"listen without a token", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765"},
+			"mandate: --listen needs --token-file: whoever reaches the address would act with the agent's powers"},
+		{"a token without listen", []string{"mcp-gateway", "--config", ok, "--token-file", filepath.Join(dir, "t")},
+			"mandate: --token-file is for --listen"},
+		{"a token others may read", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765", "--token-file", readable},
+			"mandate: --token-file " + readable + " has mode 0644: others may read the token; chmod 600 it"},
+		{"a token that is a directory", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765", "--token-file", dir},
+			"mandate: --token-file " + dir + " is not a regular file (d---------)"},
+		{"a short token", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765", "--token-file", write("short", "abc\n")},
+			"short: mcpgate: the bearer token must be 32 to 512 bytes"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -147,10 +148,15 @@ func TestStreamableHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(gw.Handler())
+	token := mcpgate.NewToken()
+	h, err := gw.Handler(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 	session, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "v1"}, nil).
-		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL}, nil)
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp", HTTPClient: &http.Client{Transport: &mcpgate.BearerTransport{Token: token}}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +192,13 @@ func TestStreamableHTTP(t *testing.T) {
 // TestStdioThroughTheCLI runs `mandate mcp-gateway --config` as the agent's MCP server over stdio, with
 // the assistant's wallet served on a Unix socket (wallet/holder), a gRPC verifier on loopback, and the
 // Slack server as the gateway's upstream command.
-func TestStdioThroughTheCLI(t *testing.T) {
+func TestStdioThroughTheCLI(t *testing.T) { throughTheCLI(t, false) }
+
+// TestStreamableHTTPThroughTheCLI is the same with `--listen 127.0.0.1:0 --token-file`: the agent's MCP
+// client speaks streamable HTTP to http://ADDR/mcp with the bearer token the gateway wrote (mode 0600).
+func TestStreamableHTTPThroughTheCLI(t *testing.T) { throughTheCLI(t, true) }
+
+func throughTheCLI(t *testing.T, listen bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	dir := t.TempDir()
@@ -258,10 +270,28 @@ func TestStdioThroughTheCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stderr.Close()
-	cmd := exec.Command(bin, "mcp-gateway", "--config", cfgPath)
+	args := []string{"mcp-gateway", "--config", cfgPath}
+	tokenFile := filepath.Join(dir, "gateway.token")
+	if listen {
+		args = append(args, "--listen", "127.0.0.1:0", "--token-file", tokenFile)
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Env, cmd.Stderr = append(os.Environ(), serveEnv+"=1"), stderr
-	session, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "v1"}, nil).
-		Connect(ctx, &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}, nil)
+	var transport mcp.Transport = &mcp.CommandTransport{Command: cmd, TerminateDuration: 5 * time.Second}
+	if listen {
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer stopGateway(t, cmd)
+		url := gatewayURL(ctx, t, stderr.Name())
+		fi, err := os.Stat(tokenFile)
+		if err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("token file: %v %v", fi, err)
+		}
+		token := strings.TrimSpace(readFile(t, tokenFile))
+		transport = &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: &mcpgate.BearerTransport{Token: token}}}
+	}
+	session, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "v1"}, nil).Connect(ctx, transport, nil)
 	if err != nil {
 		t.Fatalf("connect: %v\n%s", err, readFile(t, stderr.Name()))
 	}
@@ -288,6 +318,38 @@ func TestStdioThroughTheCLI(t *testing.T) {
 	}, alice.DID(), w.DID())
 	if log := readFile(t, stderr.Name()); !strings.Contains(log, `msg="tool call blocked" tool=read_channel outcome=DENY reasons=[NOT_GRANTED] action=slack:read resource=slack:acme/leadership`) {
 		t.Errorf("gateway log:\n%s", log)
+	}
+}
+
+// gatewayURL waits for the gateway's "listening" log line and returns its url.
+func gatewayURL(ctx context.Context, t *testing.T, logPath string) string {
+	t.Helper()
+	for ctx.Err() == nil {
+		for _, line := range strings.Split(readFile(t, logPath), "\n") {
+			if _, rest, ok := strings.Cut(line, `msg="mcp gateway listening" url=`); ok {
+				return strings.Fields(rest)[0]
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the gateway did not listen:\n%s", readFile(t, logPath))
+	return ""
+}
+
+// stopGateway interrupts the gateway and waits for it (5 s, then kills it).
+func stopGateway(t *testing.T, cmd *exec.Cmd) {
+	_ = cmd.Process.Signal(os.Interrupt)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("gateway exit: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		_ = cmd.Process.Kill()
+		<-done
+		t.Error("the gateway did not stop on interrupt")
 	}
 }
 

@@ -3,6 +3,7 @@ package mcpgate_test
 import (
 	"context"
 	"crypto/ed25519"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -190,10 +191,16 @@ func BenchmarkGateway(b *testing.B) {
 		benchCall(b, benchConnect(b, gateway(b, socket).Server(), "agent"), "read_doc", false, "read_doc done")
 	})
 	b.Run("call/allow/holder/streamable-http", func(b *testing.B) {
-		srv := httptest.NewServer(gateway(b, inProcess).Handler())
+		token := mcpgate.NewToken()
+		h, err := gateway(b, inProcess).Handler(token)
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
 		b.Cleanup(srv.Close)
+		client := &http.Client{Transport: &mcpgate.BearerTransport{Token: token}}
 		agent, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "v1"}, nil).
-			Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL}, nil)
+			Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL, HTTPClient: client}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

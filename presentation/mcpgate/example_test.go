@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"net/http"
 	"net/http/httptest"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -35,11 +36,17 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv := httptest.NewServer(gw.Handler()) // or gw.Server().Run(ctx, &mcp.StdioTransport{})
+	token := mcpgate.NewToken() // the agent's MCP client sends it: Authorization: Bearer <token>
+	h, err := gw.Handler(token) // or gw.Server().Run(ctx, &mcp.StdioTransport{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
 	defer srv.Close()
 
+	client := &http.Client{Transport: &mcpgate.BearerTransport{Token: token}}
 	agent, err := mcp.NewClient(&mcp.Implementation{Name: "agent", Version: "v1"}, nil).
-		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL}, nil)
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: srv.URL + "/mcp", HTTPClient: client}, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -150,12 +150,21 @@ func (g *Gateway) Server() *mcp.Server {
 	return s
 }
 
-// Handler serves the gateway over MCP's streamable HTTP transport.
-func (g *Gateway) Handler() http.Handler {
+// Handler serves the gateway over MCP's streamable HTTP transport, at any
+// path, to a client that sends token as a bearer token (Authorization:
+// Bearer TOKEN, BearerTransport). Whoever reaches the gateway acts with
+// the agent's powers, so the token stands in for the wallet socket's file
+// mode: without it any local process could. A token shorter than
+// MinTokenBytes is an error.
+func (g *Gateway) Handler(token string) (http.Handler, error) {
+	if err := CheckToken(token); err != nil {
+		return nil, err
+	}
 	s := g.Server()
-	return mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{
+	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s }, &mcp.StreamableHTTPOptions{
 		Logger: g.log, MaxRequestBodyBytes: MaxArgumentsBytes + 64<<10,
 	})
+	return requireBearer(token, h, g.log), nil
 }
 
 // middleware takes tools/list and tools/call: a call to a tool that is not

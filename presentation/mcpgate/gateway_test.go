@@ -80,6 +80,7 @@ func mustTool(action, resource string) mcpgate.Tool {
 }
 
 type fixture struct {
+	gw       *mcpgate.Gateway
 	session  *mcp.ClientSession
 	upstream *upstream
 	verifier *presentation.Verifier
@@ -135,6 +136,7 @@ func setUp(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.gw = gw
 	srvT, cliT := mcp.NewInMemoryTransports()
 	ss, err := gw.Server().Connect(ctx, srvT, nil)
 	if err != nil {

@@ -189,11 +189,18 @@ func setUp(ctx context.Context, ws *Workspace, closers *[]func()) (*mcp.ClientSe
 	if err != nil {
 		return nil, fmt.Errorf("slack: listen: %w", err)
 	}
-	srv := &http.Server{Handler: gw.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	token := mcpgate.NewToken()
+	h, err := gw.Handler(token)
+	if err != nil {
+		lis.Close()
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(lis)
 	*closers = append(*closers, func() { srv.Close() })
+	client := &http.Client{Transport: &mcpgate.BearerTransport{Token: token}}
 	session, err := mcp.NewClient(&mcp.Implementation{Name: "alice-assistant", Version: "v1"}, nil).
-		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + lis.Addr().String()}, nil)
+		Connect(ctx, &mcp.StreamableClientTransport{Endpoint: "http://" + lis.Addr().String() + "/mcp", HTTPClient: client}, nil)
 	if err != nil {
 		return nil, err
 	}
