@@ -22,7 +22,7 @@ const (
 // KeyTypes lists the accepted did:key key types: Ed25519 (ParseKey) and BLS12-381 G2 (ParseBLS12381G2Key).
 var KeyTypes = []string{KeyTypeEd25519, KeyTypeBLS12381G2}
 
-// FromBLS12381G2 returns the did:key ("did:key:zUC7...") for a 96-byte compressed BLS12-381 G2 public key. The
+// FromBLS12381G2 returns the did:key ("did:key:zUC...") for a 96-byte compressed BLS12-381 G2 public key. The
 // point must be on the curve, in the subgroup and not the identity.
 func FromBLS12381G2(pub []byte) (string, error) {
 	if len(pub) != g2.PublicKeySize {
@@ -35,7 +35,7 @@ func FromBLS12381G2(pub []byte) (string, error) {
 	return "did:key:" + base58btc.Encode(append(binary.AppendUvarint(nil, codecBLS12381G2), pub...)), nil
 }
 
-// ParseBLS12381G2Key parses a did:key DID, or the DID URL of its key ("did:key:zUC7..#zUC7.."), and returns its
+// ParseBLS12381G2Key parses a did:key DID, or the DID URL of its key ("did:key:zUC..#zUC.."), and returns its
 // BLS12-381 G2 public key (96 bytes, compressed). The same rules as ParseKey apply (method, form, fragment,
 // size); an Ed25519 or any other key type gives ErrUnsupportedPublicKeyType, a G2 encoding that is not a valid
 // subgroup point (or is the identity) gives ErrInvalidDID.

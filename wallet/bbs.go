@@ -24,7 +24,7 @@ type BBSSigner struct {
 	did   string
 }
 
-// DID is the signer's did:key (zUC7...).
+// DID is the signer's did:key (zUC...).
 func (s *BBSSigner) DID() string { return s.did }
 
 // VerificationMethod is "<did>#<multibase key>".

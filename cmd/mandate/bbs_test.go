@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mandate-dev/mandate/did"
 )
 
 // TestCLIBBS runs the mail story as BBS+: Alice's BLS12-381 G2 did:key
@@ -39,8 +41,13 @@ func TestCLIBBS(t *testing.T) {
 	}
 	aliceBLS := must(t, ctx, "did", "create", "--wallet", p("alice"), "--key", "bls12381g2")
 	assistantBLS := must(t, ctx, "did", "create", "--wallet", p("assistant"), "--key", "bls12381g2")
-	if !strings.HasPrefix(aliceBLS, "did:key:zUC7") || !strings.HasPrefix(assistantBLS, "did:key:zUC7") {
-		t.Fatalf("BLS12-381 G2 did:keys: %s %s", aliceBLS, assistantBLS)
+	// Most G2 did:keys start zUC7, some zUC6: the base58 text's fourth
+	// character depends on the key's first bytes (TestCLIBBS failed on
+	// zUC6 about once in 125 runs). The multicodec is what names the type.
+	for _, d := range []string{aliceBLS, assistantBLS} {
+		if _, err := did.ParseBLS12381G2Key(d); err != nil || !strings.HasPrefix(d, "did:key:zUC") {
+			t.Fatalf("BLS12-381 G2 did:key %s: %v", d, err)
+		}
 	}
 	if _, errs, code := mandate(t, ctx, "issue", "--wallet", p("alice"), "--grants", "../../examples/grants/assistant.yaml", "--to", assistantBLS, "--issuer", aliceBLS); code != 1 ||
 		errs != "mandate: --issuer names a BLS12-381 G2 did:key: give it with --format bbs\n" {

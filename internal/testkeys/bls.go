@@ -29,7 +29,7 @@ func NewBLS(name string) *BLSKey {
 	return &BLSKey{key: k, did: d, vm: d + "#" + d[len("did:key:"):]}
 }
 
-// DID returns the key's did:key (zUC7...).
+// DID returns the key's did:key (zUC...).
 func (k *BLSKey) DID() string { return k.did }
 
 // VerificationMethod returns the key's verification method id.
