@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	badger "github.com/dgraph-io/badger/v4"
@@ -24,6 +25,10 @@ var (
 	ErrNotFound = errors.New("wallet: not found")
 	// ErrExists means a wallet or a chain by that name already exists.
 	ErrExists = errors.New("wallet: already exists")
+	// ErrInUse means another process has the wallet open (badger locks its
+	// directory): a running `mandate serve wallet` holds it for as long as
+	// it serves.
+	ErrInUse = errors.New("wallet: the wallet is open in another process (a running `mandate serve wallet`? stop it first)")
 )
 
 const (
@@ -207,6 +212,10 @@ func Open(dir string, passphrase []byte, opts ...Option) (*Wallet, error) {
 
 func openDB(dir string, key []byte, o options) (*Wallet, error) {
 	db, err := badger.Open(dbOptions(filepath.Join(dir, dbDir), key, o.log))
+	if err != nil && strings.Contains(err.Error(), "Cannot acquire directory lock") {
+		// badger formats its lock error with %v: there is nothing to match but the text.
+		return nil, fmt.Errorf("%w: %v", ErrInUse, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("wallet: open database: %w", err)
 	}

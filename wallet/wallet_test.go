@@ -178,7 +178,7 @@ func TestOpenTwiceRefused(t *testing.T) {
 	dir := t.TempDir()
 	w := create(t, dir)
 	_, err := wallet.Open(dir, passphrase)
-	if err == nil || !strings.HasPrefix(err.Error(), "wallet: open database: Cannot acquire directory lock") {
+	if !errors.Is(err, wallet.ErrInUse) || !strings.HasPrefix(err.Error(), "wallet: the wallet is open in another process (a running `mandate serve wallet`? stop it first): Cannot acquire directory lock") {
 		t.Fatalf("second Open = %v, want a lock error", err)
 	}
 	mustClose(t, w)

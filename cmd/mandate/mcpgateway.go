@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -89,6 +90,13 @@ func (o *mcpGatewayOptions) run(cmd *cobra.Command, io *streams) error {
 		return err
 	}
 	defer w.Close()
+	// Fail at start, not at the agent's first call, when the wallet service is not there.
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err = w.Powers(pctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("wallet.socket %s: %w (is `mandate serve wallet` running?)", cfg.WalletSocket, err)
+	}
 	up, err := mcpgate.Connect(ctx, cfg.Upstream, io.err)
 	if err != nil {
 		return err

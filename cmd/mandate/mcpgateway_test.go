@@ -37,6 +37,8 @@ func TestMCPGatewayRefusesBadSetups(t *testing.T) {
 			"mandate: verifier.address 10.0.0.1:7443 is not a loopback address; without TLS this needs --insecure-plaintext-non-loopback"},
 		{"wide listen", []string{"mcp-gateway", "--config", ok, "--listen", "0.0.0.0:8765", "--token-file", filepath.Join(dir, "t")},
 			"mandate: --listen 0.0.0.0:8765 is not a loopback address"},
+		{"no wallet service", []string{"mcp-gateway", "--config", ok},
+			"(is `mandate serve wallet` running?)"},
 		{"listen without a token", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765"},
 			"mandate: --listen needs --token-file: whoever reaches the address would act with the agent's powers"},
 		{"a token without listen", []string{"mcp-gateway", "--config", ok, "--token-file", filepath.Join(dir, "t")},

@@ -233,11 +233,11 @@ func (g *Gateway) listTools(ctx context.Context, p *mcp.ListToolsParams) (*mcp.L
 	}
 	tools, err := g.refresh(ctx)
 	if err != nil {
-		return nil, err
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: err.Error()}
 	}
 	powers, err := g.o.Wallet.Powers(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("mcpgate: the wallet could not list its powers: %w", err)
+		return nil, &jsonrpc.Error{Code: jsonrpc.CodeInternalError, Message: "mcpgate: the wallet could not list its powers: " + err.Error()}
 	}
 	res := &mcp.ListToolsResult{Tools: []*mcp.Tool{}, Cacheable: mcp.Cacheable{CacheScope: "private"}}
 	for _, name := range sortedKeys(tools) {

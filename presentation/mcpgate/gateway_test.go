@@ -3,6 +3,7 @@ package mcpgate_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/mandate-dev/mandate/credentials"
@@ -88,7 +90,10 @@ type fixture struct {
 
 // setUp runs upstream <- gateway <- agent client, each over in-memory
 // transports, with a verifier in process.
-func setUp(t *testing.T) *fixture {
+func setUp(t *testing.T) *fixture { return setUpWith(t, nil) }
+
+// setUpWith is setUp with the gateway's options changed by edit.
+func setUpWith(t *testing.T, edit func(*mcpgate.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{upstream: &upstream{}}
@@ -127,12 +132,16 @@ func setUp(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { up.Close() })
-	gw, err := mcpgate.New(ctx, mcpgate.Options{
+	o := mcpgate.Options{
 		Upstream: up, Tools: docTools,
 		Wallet:    gatekeeper.Holder{Signer: agent, Held: presentation.Held{LDP: [][]*credentials.Credential{{root}}}},
 		Decider:   gatekeeper.Local(f.verifier),
 		Approvals: mcpgate.LocalApprovals(f.verifier), ApproveHint: "mandate approve %s --verifier 127.0.0.1:7443",
-	})
+	}
+	if edit != nil {
+		edit(&o)
+	}
+	gw, err := mcpgate.New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,6 +214,36 @@ func TestToolsList(t *testing.T) {
 	}
 	if _, err := f.session.ListTools(context.Background(), &mcp.ListToolsParams{Cursor: "x"}); err == nil || !strings.Contains(err.Error(), "unknown cursor") {
 		t.Errorf("cursor: %v", err)
+	}
+}
+
+// brokenWallet cannot be reached: it neither lists nor presents.
+type brokenWallet struct{}
+
+func (brokenWallet) Powers(context.Context) (gatekeeper.Powers, error) {
+	return gatekeeper.Powers{}, errors.New("holder: connection refused")
+}
+
+func (brokenWallet) Present(context.Context, presentation.Challenge, presentation.Request) (string, []byte, error) {
+	return "", nil, errors.New("holder: connection refused")
+}
+
+// A wallet that cannot be reached lists nothing (a JSON-RPC internal error)
+// and presents nothing: every call is DENY PRESENTATION_MISSING, recorded.
+func TestUnreachableWallet(t *testing.T) {
+	f := setUpWith(t, func(o *mcpgate.Options) { o.Wallet = brokenWallet{} })
+	_, err := f.session.ListTools(context.Background(), nil)
+	var rpcErr *jsonrpc.Error
+	if !errors.As(err, &rpcErr) || rpcErr.Code != jsonrpc.CodeInternalError ||
+		rpcErr.Message != "mcpgate: the wallet could not list its powers: holder: connection refused" {
+		t.Fatalf("tools/list: %#v", err)
+	}
+	res := f.call(t, "read_doc", map[string]any{"doc": "public"})
+	if want := "mandate: DENY PRESENTATION_MISSING: the agent's wallet did not present: holder: connection refused (audit 1)"; text(res) != want {
+		t.Fatalf("read_doc: %q, want %q", text(res), want)
+	}
+	if got := f.upstream.received(); len(got) != 0 {
+		t.Fatalf("the upstream received %q", got)
 	}
 }
 
