@@ -163,7 +163,7 @@ func gatewayToken(path string) (string, error) {
 		return "", fmt.Errorf("--token-file: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "", fmt.Errorf("--token-file %s is not a regular file (%s)", path, fi.Mode().Type())
+		return "", fmt.Errorf("--token-file %s is not a regular file (%s)", path, fi.Mode())
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("--token-file %s has mode %04o: others may read the token; chmod 600 it", path, fi.Mode().Perm())

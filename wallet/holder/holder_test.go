@@ -466,8 +466,11 @@ func TestListenRefusesAFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("not a socket"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chmod(path, 0o644); err != nil { // whatever the umask
+		t.Fatal(err)
+	}
 	_, err := holder.Listen(path)
-	if err == nil || err.Error() != "holder: "+path+" exists and is not a socket (----------); not replacing it" {
+	if err == nil || err.Error() != "holder: "+path+" exists and is not a socket (-rw-r--r--); not replacing it" {
 		t.Fatalf("listen: %v", err)
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "not a socket" {
@@ -476,7 +479,7 @@ func TestListenRefusesAFile(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, "d"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := holder.Listen(filepath.Join(dir, "d")); err == nil || !strings.HasSuffix(err.Error(), " exists and is not a socket (d---------); not replacing it") {
+	if _, err := holder.Listen(filepath.Join(dir, "d")); err == nil || !strings.HasSuffix(err.Error(), " exists and is not a socket (drwx------); not replacing it") {
 		t.Fatalf("listen on a directory: %v", err)
 	}
 	long := filepath.Join(dir, strings.Repeat("s", holder.MaxSocketPath))

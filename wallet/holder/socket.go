@@ -91,7 +91,7 @@ func clearStale(path string) error {
 		return fmt.Errorf("holder: socket: %w", err)
 	}
 	if fi.Mode().Type() != fs.ModeSocket {
-		return fmt.Errorf("holder: %s exists and is not a socket (%s); not replacing it", path, fi.Mode().Type())
+		return fmt.Errorf("holder: %s exists and is not a socket (%s); not replacing it", path, fi.Mode())
 	}
 	c, err := net.DialTimeout("unix", path, staleProbe)
 	if err == nil {
