@@ -2,6 +2,8 @@ package mcpgate
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +33,14 @@ const (
 // ToolContextKey is the request context entry that names the MCP tool: it
 // is bound into the presentation and recorded in the audit log.
 const ToolContextKey = "mcp.tool"
+
+// ArgumentsContextKey is the request context entry that holds the digest of
+// the arguments forwarded ("sha-256:" and the unpadded base64url SHA-256 of
+// their JSON, keys sorted, justification removed). It binds the
+// presentation, the decision, an approval and the audit record to the exact
+// call: an argument the resource does not name (a message's text) cannot
+// change between the approval and the call.
+const ArgumentsContextKey = "mcp.arguments"
 
 // Wallet is the agent's wallet as the gateway sees it: it presents, and it
 // says what it holds (for tools/list). wallet/holder.Client is one over
@@ -331,6 +341,8 @@ func (g *Gateway) request(ctx context.Context, name string, raw json.RawMessage)
 	if err != nil {
 		return refuse(presentation.ReasonMalformed, "arguments: %v", err)
 	}
+	sum := sha256.Sum256(forward)
+	req.Context[ArgumentsContextKey] = "sha-256:" + base64.RawURLEncoding.EncodeToString(sum[:])
 	return req, forward, presentation.Decision{}, false
 }
 

@@ -2,6 +2,8 @@ package mcpgate_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -367,7 +369,7 @@ func TestAllowedCallForwardsWithoutJustification(t *testing.T) {
 
 func TestApprovalThroughTheGateway(t *testing.T) {
 	f := setUp(t)
-	args := map[string]any{"doc": "draft", "justification": "fix a typo in the draft"}
+	args := map[string]any{"doc": "draft", "text": "teh -> the", "justification": "fix a typo in the draft"}
 	res := f.call(t, "edit_doc", args)
 	meta, _ := res.Meta[mcpgate.MetaKey].(map[string]any)
 	id, _ := meta["approvalId"].(string)
@@ -391,6 +393,12 @@ func TestApprovalThroughTheGateway(t *testing.T) {
 	if _, err := f.verifier.Answer(context.Background(), id, answer); err != nil {
 		t.Fatal(err)
 	}
+	// What the resource does not name is bound all the same: another text is
+	// another call, which the approval does not cover.
+	swapped := map[string]any{"doc": "draft", "text": "delete every paragraph", "justification": "fix a typo in the draft"}
+	if res := f.call(t, "edit_doc", swapped); !strings.HasPrefix(text(res), want) {
+		t.Fatalf("another text after approval: %q", text(res))
+	}
 	if res := f.call(t, "edit_doc", args); res.IsError || text(res) != "edit_doc done" {
 		t.Fatalf("after approval: %q", text(res))
 	}
@@ -399,7 +407,14 @@ func TestApprovalThroughTheGateway(t *testing.T) {
 	if res := f.call(t, "edit_doc", other); !strings.HasPrefix(text(res), want) {
 		t.Fatalf("other intent: %q", text(res))
 	}
-	if got := f.upstream.received(); len(got) != 1 || got[0] != `edit_doc {"doc":"draft"}` {
+	if got := f.upstream.received(); len(got) != 1 || got[0] != `edit_doc {"doc":"draft","text":"teh -\u003e the"}` {
 		t.Fatalf("the upstream received %q", got)
+	}
+	// The records carry the digest of the arguments forwarded.
+	sum := sha256.Sum256([]byte(`{"doc":"draft","text":"teh -\u003e the"}`))
+	recs := f.records(t)
+	allowed := recs[len(recs)-2]
+	if allowed.Decision != "ALLOW" || allowed.Context[mcpgate.ArgumentsContextKey] != "sha-256:"+base64.RawURLEncoding.EncodeToString(sum[:]) {
+		t.Fatalf("ALLOW record: %s %v", allowed.Decision, allowed.Context)
 	}
 }
