@@ -1,9 +1,11 @@
 package presentation
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/credentials/scope"
@@ -25,7 +27,10 @@ type Request struct {
 	Context  map[string]string // structured request context (amount, recipient, ...)
 }
 
-// Validate checks the request's form and size.
+// Validate checks the request's form and size. Intent and context must be
+// valid UTF-8: the digest is taken over their JSON form, which reads an
+// invalid byte as U+FFFD, so a service acting on "bob\xff" would hold a
+// decision made for "bob\uFFFD".
 func (r Request) Validate() error {
 	if err := scope.ValidateConcrete(r.Action, r.Resource); err != nil {
 		return fmt.Errorf("presentation: request: %w", err)
@@ -33,12 +38,18 @@ func (r Request) Validate() error {
 	if len(r.Intent) > MaxIntentBytes {
 		return fmt.Errorf("presentation: request intent is longer than %d bytes", MaxIntentBytes)
 	}
+	if !utf8.ValidString(r.Intent) {
+		return errors.New("presentation: request intent is not valid UTF-8")
+	}
 	if len(r.Context) > MaxContextEntries {
 		return fmt.Errorf("presentation: request context has more than %d entries", MaxContextEntries)
 	}
 	for k, v := range r.Context {
 		if k == "" || len(k) > MaxContextKeyBytes || len(v) > MaxContextValBytes {
 			return fmt.Errorf("presentation: request context entry %.32q is too long or empty", k)
+		}
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("presentation: request context entry %.32q is not valid UTF-8", k)
 		}
 	}
 	return nil

@@ -260,7 +260,7 @@ func (v *Verifier) Authorize(ctx context.Context, presentation []byte, req Reque
 	d.applyError(err)
 	v.commit(st, &d)
 	v.log.Info("decision", "outcome", d.Outcome.String(), "reasons", d.Reasons, "actor", d.Actor,
-		"principal", d.Principal, "action", req.Action, "resource", req.Resource, "grant", d.Grant, "audit", d.AuditID)
+		"principal", d.Principal, "action", st.req.Action, "resource", st.req.Resource, "grant", d.Grant, "audit", d.AuditID)
 	return d
 }
 
@@ -323,6 +323,7 @@ func (s *state) ids() []string {
 
 func (v *Verifier) run(ctx context.Context, data []byte, st *state) error {
 	if err := st.req.Validate(); err != nil {
+		st.req = st.req.Bounded() // what the audit log keeps of a request that is not one
 		return deny(ReasonMalformed, "%w", err)
 	}
 	if !v.Accepts(st.format) {
