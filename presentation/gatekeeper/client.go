@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/presentation"
@@ -93,14 +95,18 @@ func (c *Client) AuthorizeHeld(ctx context.Context, holder credentials.Signer, h
 
 // Refuse asks the verifier to record a gatekeeper's refusal of a call made
 // without a presentation (VerifierService.Refuse). The answer is a DENY
-// whatever the verifier says.
+// whatever the verifier says. What is sent is req.Bounded() and message
+// made valid UTF-8 and cut to presentation.MaxRefusalMessageBytes: a
+// protobuf string must be UTF-8, and a refusal that cannot be sent cannot be
+// recorded.
 func (c *Client) Refuse(ctx context.Context, req presentation.Request, reason presentation.Reason, message string) (presentation.Decision, error) {
+	req, message = req.Bounded(), refusalMessage(message)
 	r, err := c.rpc.Refuse(ctx, &mandatev1.RefuseRequest{
 		Request: &mandatev1.Request{Action: req.Action, Resource: req.Resource, Intent: req.Intent, Context: req.Context},
 		Reason:  string(reason), Message: message,
 	})
 	if err != nil {
-		return presentation.Decision{Outcome: presentation.Deny}, fmt.Errorf("gatekeeper: refuse: %w", err)
+		return presentation.Decision{Outcome: presentation.Deny, Reasons: []presentation.Reason{reason}, Message: message}, fmt.Errorf("gatekeeper: refuse: %w", err)
 	}
 	d := FromProto(r.GetDecision())
 	if d.Outcome != presentation.Deny || len(d.Reasons) == 0 {
@@ -108,4 +114,18 @@ func (c *Client) Refuse(ctx context.Context, req presentation.Request, reason pr
 			errors.New("gatekeeper: refuse: the verifier answered something other than a DENY")
 	}
 	return d, nil
+}
+
+// refusalMessage is m as a refusal may send it: invalid UTF-8 replaced by
+// U+FFFD, cut on a UTF-8 boundary to presentation.MaxRefusalMessageBytes.
+func refusalMessage(m string) string {
+	m = strings.ToValidUTF8(m, "\uFFFD")
+	n := presentation.MaxRefusalMessageBytes
+	if len(m) <= n {
+		return m
+	}
+	for n > 0 && !utf8.RuneStart(m[n]) {
+		n--
+	}
+	return m[:n]
 }

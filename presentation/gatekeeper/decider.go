@@ -89,12 +89,10 @@ func (r remote) Decide(ctx context.Context, format string, vp []byte, req presen
 }
 
 // Refuse records the refusal with the verifier (VerifierService.Refuse).
-// When that fails the refusal stands all the same, with no AuditID.
+// When that fails the refusal stands all the same, with no AuditID: the
+// Decision Client.Refuse returns beside its error.
 func (r remote) Refuse(ctx context.Context, req presentation.Request, reason presentation.Reason, message string) presentation.Decision {
-	d, err := r.c.Refuse(ctx, req, reason, message)
-	if err != nil {
-		return presentation.Decision{Outcome: presentation.Deny, Reasons: []presentation.Reason{reason}, Message: message}
-	}
+	d, _ := r.c.Refuse(ctx, req, reason, message)
 	return d
 }
 

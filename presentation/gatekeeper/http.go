@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mandate-dev/mandate/credentials/scope"
 	"github.com/mandate-dev/mandate/presentation"
 )
 
@@ -158,15 +157,16 @@ func handlerHeader(h http.Header) http.Header {
 }
 
 // mapRequest asks the mapper and checks what it says. On an error the
-// request is cut to what may be recorded (bounded action and resource).
+// request is cut to what may be recorded and sent (Request.Bounded: a
+// mapper's "bob\xff" is refused, and recorded as "bob\uFFFD").
 func (g *httpGate) mapRequest(r *http.Request) (presentation.Request, error) {
 	req, err := g.callMapper(r)
+	req.Intent = ""
 	if err == nil {
-		req.Intent = ""
 		err = req.Validate()
 	}
 	if err != nil {
-		return presentation.Request{Action: cut(req.Action, scope.MaxActionLen), Resource: cut(req.Resource, scope.MaxResourceLen)}, err
+		return req.Bounded(), err
 	}
 	return req, nil
 }
@@ -181,13 +181,6 @@ func (g *httpGate) callMapper(r *http.Request) (req presentation.Request, err er
 		}
 	}()
 	return g.m(r)
-}
-
-func cut(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }
 
 // challenge answers 401 with a fresh challenge for req.

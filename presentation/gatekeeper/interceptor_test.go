@@ -85,7 +85,8 @@ type rpcFixture struct {
 }
 
 type rpcOptions struct {
-	remote bool // decide through a VerifierService (Remote) instead of Local
+	remote bool                    // decide through a VerifierService (Remote) instead of Local
+	mapper gatekeeper.MethodMapper // nil: rpcMapper
 }
 
 // newRPCVerifier is an in-memory verifier for rpcAudience trusting alice.
@@ -132,12 +133,16 @@ func newRPCFixture(t *testing.T, o rpcOptions) *rpcFixture {
 	if o.remote {
 		d = gatekeeper.Remote(mandatev1.NewVerifierServiceClient(rpcServeVerifier(t, f.v)))
 	}
+	m := rpcMapper
+	if o.mapper != nil {
+		m = o.mapper
+	}
 	f.lis = bufconn.Listen(4 << 20)
 	srv := grpc.NewServer(
 		// The bound the docs recommend: the metadata limits tests reach the interceptor through it.
 		grpc.MaxHeaderListSize(gatekeeper.MaxMetadataBytes),
-		grpc.ChainUnaryInterceptor(f.countUnary, gatekeeper.UnaryServerInterceptor(d, rpcMapper, gatekeeper.ExemptMethods("/grpc.health.v1.Health/Check"))),
-		grpc.ChainStreamInterceptor(f.countStream, gatekeeper.StreamServerInterceptor(d, rpcMapper, gatekeeper.ExemptMethods("/grpc.health.v1.Health/Check"))),
+		grpc.ChainUnaryInterceptor(f.countUnary, gatekeeper.UnaryServerInterceptor(d, m, gatekeeper.ExemptMethods("/grpc.health.v1.Health/Check"))),
+		grpc.ChainStreamInterceptor(f.countStream, gatekeeper.StreamServerInterceptor(d, m, gatekeeper.ExemptMethods("/grpc.health.v1.Health/Check"))),
 	)
 	srv.RegisterService(f.mailDesc(), nil)
 	h := health.NewServer()

@@ -52,3 +52,26 @@ func TestRemoteRefuse(t *testing.T) {
 		t.Fatalf("decision with the verifier gone = %+v", got)
 	}
 }
+
+// TestRemoteRefuseInvalidUTF8: a protobuf string must be UTF-8, so a
+// refusal of a request with invalid bytes is sent, and recorded, repaired
+// (Request.Bounded); unrepaired it could not be marshalled, and would stand
+// with no audit record.
+func TestRemoteRefuseInvalidUTF8(t *testing.T) {
+	v, _ := newHTTPVerifier(t, time.Now())
+	d, _ := httpRemote(t, v)
+	req := presentation.Request{Action: "email:read", Resource: "mailbox:alice/\xff", Intent: "in\xfftent", Context: map[string]string{"k\xff": "v\xff"}}
+	got := d.Refuse(context.Background(), req, presentation.ReasonUnmapped, "GET /mail/\xff"+strings.Repeat("é", 600))
+	want := "GET /mail/\uFFFD" + strings.Repeat("é", (presentation.MaxRefusalMessageBytes-len("GET /mail/\uFFFD"))/2)
+	if got.Outcome != presentation.Deny || !slices.Equal(got.Reasons, []presentation.Reason{presentation.ReasonUnmapped}) || got.AuditID == "" || got.Message != want {
+		t.Fatalf("decision = %+v", got)
+	}
+	recs, err := v.AuditLog().List(audit.Filter{})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("audit: %+v, %v", recs, err)
+	}
+	r := recs[0]
+	if r.Resource != "mailbox:alice/\uFFFD" || r.Intent != "in\uFFFDtent" || len(r.Context) != 1 || r.Context["k\uFFFD"] != "v\uFFFD" || r.Message != want {
+		t.Fatalf("record %+v", r)
+	}
+}
