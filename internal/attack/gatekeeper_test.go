@@ -40,6 +40,7 @@ type handled struct {
 	method, box, id string
 	mandate         []string // the Mandate-* and Authorization header names it saw
 	override        string   // the method an override header would make it use
+	header          []string // every header name it saw, sorted
 	decision        presentation.Decision
 }
 
@@ -87,8 +88,10 @@ func (g *mailGate) handle(w http.ResponseWriter, r *http.Request) {
 		if k == "Authorization" || strings.HasPrefix(k, "Mandate-") {
 			run.mandate = append(run.mandate, k)
 		}
+		run.header = append(run.header, k)
 	}
 	slices.Sort(run.mandate)
+	slices.Sort(run.header)
 	// What an override middleware inside the gate (gorilla's
 	// HTTPMethodOverrideHandler and the like) would act on.
 	for _, k := range []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"} {
@@ -312,6 +315,39 @@ func TestHTTPGatekeeperHeadersTheHandlerSees(t *testing.T) {
 		runs := g.ran()[before:]
 		if got != "200" || len(runs) != 1 || runs[0].override != "" || runs[0].method != http.MethodGet {
 			t.Fatalf("got %s, the handler saw %+v, want 200, GET and no override", got, runs)
+		}
+	})
+	t.Run("underscore spellings do not reach the handler", func(t *testing.T) {
+		// CGI, WSGI and PHP read '-' and '_' as one: Mandate_Decision is
+		// HTTP_MANDATE_DECISION there, as Mandate-Decision is.
+		cases := []struct {
+			name, line string
+			want       []string // the header names the handler sees
+		}{
+			{"Mandate_Decision", "Mandate_Decision: ALLOW", []string{"Connection"}},
+			{"mandate_actor", "mandate_actor: did:key:zMallory", []string{"Connection"}},
+			{"MANDATE_AUDIT_ID", "MANDATE_AUDIT_ID: 1", []string{"Connection"}},
+			{"Mandate-Approval_Id", "Mandate-Approval_Id: x", []string{"Connection"}},
+			{"X_HTTP_Method_Override", "X_HTTP_Method_Override: DELETE", []string{"Connection"}},
+			{"x_http_method", "x_http_method: DELETE", []string{"Connection"}},
+			{"X-Method_Override", "X-Method_Override: DELETE", []string{"Connection"}},
+			// Controls: other headers with underscores, and names that only
+			// start alike, are the handler's.
+			{"X_Request_Id", "X_Request_Id: 7", []string{"Connection", "X_request_id"}},
+			{"Mandatory", "Mandatory: yes", []string{"Connection", "Mandatory"}},
+			{"X_HTTP_Method_Overrides", "X_HTTP_Method_Overrides: DELETE", []string{"Connection", "X_http_method_overrides"}},
+			{"Authorization_Hint", "Authorization_Hint: x", []string{"Authorization_hint", "Connection"}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				auth, format := g.answer(t, http.MethodGet, "/mail/inbox")
+				before := len(g.ran())
+				got := refused(g.send(t, "GET", "/mail/inbox", "Authorization: "+auth, "Mandate-Format: "+format, c.line))
+				runs := g.ran()[before:]
+				if got != "200" || len(runs) != 1 || !slices.Equal(runs[0].header, c.want) || runs[0].method != http.MethodGet {
+					t.Fatalf("got %s, the handler saw %+v, want 200 and headers %q", got, runs, c.want)
+				}
+			})
 		}
 	})
 	t.Run("a folded Authorization field is one field", func(t *testing.T) {

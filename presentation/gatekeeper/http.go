@@ -138,22 +138,31 @@ func (g *httpGate) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 // methodOverrides are the headers with which middleware (gorilla's
 // HTTPMethodOverrideHandler, and the like) changes a request's method. The
 // gate decided the method it saw: one of these behind it would run another
-// method on that ALLOW.
-var methodOverrides = []string{"X-Http-Method-Override", "X-Http-Method", "X-Method-Override"}
+// method on that ALLOW. Lower case, '-' for '_' (stripped).
+var methodOverrides = []string{"x-http-method-override", "x-http-method", "x-method-override"}
 
-// handlerHeader is h without Authorization, any Mandate-* header (the
-// caller's, not the gate's: a handler must not take a Mandate-Decision it
-// was sent for one the gate made) and the method override headers.
+// handlerHeader is h without the headers the handler must not see
+// (stripped).
 func handlerHeader(h http.Header) http.Header {
 	out := make(http.Header, len(h))
 	for k, v := range h {
-		ck := http.CanonicalHeaderKey(k)
-		if ck == "Authorization" || strings.HasPrefix(ck, "Mandate-") || slices.Contains(methodOverrides, ck) {
+		if stripped(k) {
 			continue
 		}
 		out[k] = slices.Clone(v)
 	}
 	return out
+}
+
+// stripped reports whether the gate keeps header k from the handler:
+// Authorization, any Mandate-* header (the caller's, not the gate's: a
+// handler must not take a Mandate-Decision it was sent for one the gate
+// made) and the method override headers. k is read without regard to case
+// and with '_' as '-': CGI, WSGI and PHP give Mandate_Decision and
+// Mandate-Decision the same name (HTTP_MANDATE_DECISION).
+func stripped(k string) bool {
+	k = strings.ToLower(strings.ReplaceAll(k, "_", "-"))
+	return k == "authorization" || strings.HasPrefix(k, "mandate-") || slices.Contains(methodOverrides, k)
 }
 
 // mapRequest asks the mapper and checks what it says. On an error the
