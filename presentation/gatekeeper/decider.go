@@ -114,15 +114,19 @@ type Holder struct {
 // Present implements Presenter with Held.Present, and Held.PresentForbidding
 // when no chain covers req.
 func (h Holder) Present(_ context.Context, ch presentation.Challenge, req presentation.Request) (string, []byte, error) {
-	now := time.Now
-	if h.Now != nil {
-		now = h.Now
-	}
-	f, vp, err := h.Held.Present(h.Signer, ch, req, now())
+	now := h.now()
+	f, vp, err := h.Held.Present(h.Signer, ch, req, now)
 	if errors.Is(err, presentation.ErrNoChain) {
-		return h.Held.PresentForbidding(h.Signer, ch, req, now())
+		return h.Held.PresentForbidding(h.Signer, ch, req, now)
 	}
 	return f, vp, err
+}
+
+func (h Holder) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
 }
 
 // Power is one grant, or one forbidden entry, of a chain the agent holds.
@@ -135,60 +139,77 @@ type Power struct {
 }
 
 // Powers is what an agent holds, leaf grants and the forbidden entries of
-// every link. It decides nothing (the verifier does); a gateway uses it to
-// leave out what the agent could never be allowed.
+// every link. It decides nothing (the verifier decides every call); a
+// gateway uses it to leave out what the agent could never be allowed.
 type Powers struct {
 	Grants    []Power
 	Forbidden []Power
 }
 
 // Covers reports whether some grant's action pattern covers action and no
-// forbidden entry forbids action on every resource.
+// forbidden entry of the same chain (Power.Chain) forbids action on every
+// resource the grant names: a forbidden entry accumulates down its own
+// chain, and the verifier checks only the chain presented. A grant Covers
+// keeps may still be denied (the verifier checks time, status, limits and
+// the resource of each call); one it drops could only be denied FORBIDDEN.
 func (p Powers) Covers(action string) bool {
-	for _, f := range p.Forbidden {
-		if f.Resource == "" && scope.MatchAction(f.Action, action) {
-			return false
-		}
-	}
-	return slices.ContainsFunc(p.Grants, func(g Power) bool { return scope.MatchAction(g.Action, action) })
+	return slices.ContainsFunc(p.Grants, func(g Power) bool {
+		return scope.MatchAction(g.Action, action) && !slices.ContainsFunc(p.Forbidden, func(f Power) bool {
+			return f.Chain == g.Chain && scope.MatchAction(f.Action, action) && forbidsAll(f.Resource, g.Resource)
+		})
+	})
 }
 
-// Powers lists h's powers (chain ids are "ldp/N", "sd-jwt/N", "bbs/N").
+// forbidsAll reports whether a forbidden entry's resource pattern covers
+// every resource a grant's pattern names: "" and "*" cover all.
+func forbidsAll(forbidden, granted string) bool {
+	return forbidden == "" || scope.ResourceSubset(granted, forbidden)
+}
+
+// Powers lists h's powers at h.Now (chain ids are "ldp/N", "sd-jwt/N",
+// "bbs/N"). A chain with a link that has expired or is not yet valid is
+// left out, forbidden entries and all, and so is a grant outside its
+// notBefore/notAfter window: the verifier could only deny them.
 func (h Holder) Powers(context.Context) (Powers, error) {
 	var p Powers
-	add := func(format string, i int, subjects []credentials.Subject) {
+	now := h.now()
+	add := func(format string, i int, chain []*credentials.Credential) {
+		if len(chain) == 0 || slices.ContainsFunc(chain, func(c *credentials.Credential) bool { return !linkValid(c, now) }) {
+			return
+		}
 		id := fmt.Sprintf("%s/%d", format, i)
-		for _, s := range subjects {
-			for _, f := range s.Forbidden {
+		for _, c := range chain {
+			for _, f := range c.Subject.Forbidden {
 				p.Forbidden = append(p.Forbidden, Power{Action: f.Action, Resource: f.Resource, Chain: id, Format: format})
 			}
 		}
-		for _, g := range subjects[len(subjects)-1].Grants {
-			p.Grants = append(p.Grants, Power{Action: g.Action, Resource: g.Resource, Grant: g.ID, Chain: id, Format: format})
+		for _, g := range chain[len(chain)-1].Subject.Grants {
+			if grantValid(g.Constraints, now) {
+				p.Grants = append(p.Grants, Power{Action: g.Action, Resource: g.Resource, Grant: g.ID, Chain: id, Format: format})
+			}
 		}
-	}
-	subjectsOf := func(chain []*credentials.Credential) []credentials.Subject {
-		out := make([]credentials.Subject, len(chain))
-		for i, c := range chain {
-			out[i] = c.Subject
-		}
-		return out
 	}
 	for i, c := range h.Held.LDP {
-		if len(c) > 0 {
-			add(presentation.FormatLDP, i, subjectsOf(c))
-		}
+		add(presentation.FormatLDP, i, c)
 	}
 	for i, c := range h.Held.SDJWT {
 		// The holder's own SD-JWTs: every Disclosure is at hand.
-		if creds, err := sdpoa.VerifyChain(c); err == nil && len(creds) > 0 {
-			add(presentation.FormatSDJWT, i, subjectsOf(creds))
+		if creds, err := sdpoa.VerifyChain(c); err == nil {
+			add(presentation.FormatSDJWT, i, creds)
 		}
 	}
 	for i, c := range h.Held.BBS {
-		if len(c) > 0 {
-			add(presentation.FormatBBS, i, subjectsOf(c))
-		}
+		add(presentation.FormatBBS, i, c)
 	}
 	return p, nil
+}
+
+// linkValid is the verifier's window of a link: issued, not expired.
+func linkValid(c *credentials.Credential, now time.Time) bool {
+	return !now.Before(c.IssuanceDate) && (c.ExpirationDate == nil || now.Before(*c.ExpirationDate))
+}
+
+// grantValid is the verifier's window of a grant: notBefore, notAfter.
+func grantValid(c credentials.Constraints, now time.Time) bool {
+	return (c.NotBefore == nil || !now.Before(*c.NotBefore)) && (c.NotAfter == nil || now.Before(*c.NotAfter))
 }

@@ -91,7 +91,8 @@ func (c *Client) PresentChain(ctx context.Context, ch presentation.Challenge, re
 }
 
 // Powers lists the wallet's grants and forbidden entries (Chain is the
-// wallet's chain id).
+// wallet's chain id), leaving out what the wallet service's clock says has
+// expired or is not yet valid (ListPowers).
 func (c *Client) Powers(ctx context.Context) (gatekeeper.Powers, error) {
 	r, err := c.rpc.ListPowers(ctx, &mandatev1.ListPowersRequest{})
 	if err != nil {

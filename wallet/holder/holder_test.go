@@ -295,6 +295,60 @@ func TestPresentInputErrors(t *testing.T) {
 	}
 }
 
+// TestListPowersAtTheServersClock: ListPowers leaves out, at the server's
+// clock, a chain that has expired (its forbidden entries too) and a grant
+// past its notAfter: the verifier could only deny them.
+func TestListPowersAtTheServersClock(t *testing.T) {
+	w := newWallet(t) // "mail": email:read, email:send forbidden, no expiry
+	now := time.Now().Add(24 * time.Hour)
+	until, ended := now.Add(-time.Hour), now.Add(-time.Minute)
+	old, err := credentials.Issue(alice, credentials.Template{
+		Subject: w.DID(), Purpose: "plan", ValidUntil: &until,
+		Grants:    []credentials.Grant{{ID: "urn:mandate:grant:cal", Action: "calendar:read", Resource: "calendar:alice/*"}},
+		Forbidden: []credentials.Forbidden{{Action: "email:read", Resource: "*"}},
+	}, credentials.IssueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putChain(t, w, "old", []*credentials.Credential{old})
+	ending, err := credentials.Issue(alice, credentials.Template{
+		Subject: w.DID(), Purpose: "file mail",
+		Grants: []credentials.Grant{
+			{ID: "urn:mandate:grant:file", Action: "email:file", Resource: "mailbox:alice/*", Constraints: credentials.Constraints{NotAfter: &ended}},
+			{ID: "urn:mandate:grant:flag", Action: "email:flag", Resource: "mailbox:alice/*"},
+		},
+	}, credentials.IssueOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	putChain(t, w, "ending", []*credentials.Credential{ending})
+	path := filepath.Join(t.TempDir(), "wallet.sock")
+	lis, err := holder.Listen(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := holder.NewGRPCServer(w, nil, func() time.Time { return now })
+	go srv.Serve(lis)
+	t.Cleanup(srv.Stop)
+
+	p, err := dial(t, path).Powers(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantGrants := []gatekeeper.Power{
+		{Action: "email:flag", Resource: "mailbox:alice/*", Grant: "urn:mandate:grant:flag", Chain: "ending", Format: presentation.FormatLDP},
+		{Action: "email:read", Resource: "mailbox:alice/*", Grant: "urn:mandate:grant:read", Chain: "mail", Format: presentation.FormatLDP},
+	}
+	wantForbidden := []gatekeeper.Power{{Action: "email:send", Chain: "mail", Format: presentation.FormatLDP}}
+	slices.SortFunc(p.Grants, func(a, b gatekeeper.Power) int { return strings.Compare(a.Chain, b.Chain) })
+	if !slices.Equal(p.Grants, wantGrants) || !slices.Equal(p.Forbidden, wantForbidden) {
+		t.Fatalf("powers: %+v", p)
+	}
+	if !p.Covers("email:read") || p.Covers("calendar:read") || p.Covers("email:file") || !p.Covers("email:flag") {
+		t.Fatalf("covers: %+v", p)
+	}
+}
+
 func TestListPowersAndIdentity(t *testing.T) {
 	w := newWallet(t)
 	bls, err := w.CreateBLSDID()

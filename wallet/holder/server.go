@@ -243,13 +243,15 @@ func (c chains) presented(w *wallet.Wallet, format string, req presentation.Requ
 }
 
 // ListPowers implements mandatev1.WalletServiceServer with
-// gatekeeper.Holder.Powers, naming each chain by its wallet id.
+// gatekeeper.Holder.Powers at the server's clock (no expired or not yet
+// valid chain, no grant outside its window), naming each chain by its
+// wallet id.
 func (s *Server) ListPowers(ctx context.Context, _ *mandatev1.ListPowersRequest) (*mandatev1.ListPowersResponse, error) {
 	c, err := loadChains(s.w)
 	if err != nil {
 		return nil, s.toStatus("list powers", err)
 	}
-	p, err := gatekeeper.Holder{Signer: s.w, Held: c.held}.Powers(ctx)
+	p, err := gatekeeper.Holder{Signer: s.w, Held: c.held, Now: s.now}.Powers(ctx)
 	if err != nil {
 		return nil, s.toStatus("list powers", err)
 	}
