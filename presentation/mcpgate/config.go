@@ -1,16 +1,15 @@
 package mcpgate
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mandate-dev/mandate/credentials/scope"
+	"github.com/mandate-dev/mandate/internal/strictyaml"
 )
 
 // Limits on a configuration file.
@@ -103,32 +102,14 @@ type wireTool struct {
 // most MaxConfigBytes, no unknown or repeated key, no anchors or tags;
 // every error names its line.
 func ParseConfig(data []byte) (*Config, error) {
-	if len(data) > MaxConfigBytes {
-		return nil, errorf(0, "file is %d bytes, limit %d", len(data), MaxConfigBytes)
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errorf(0, "file is empty")
-		}
-		return nil, yamlError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errorf(extra.Line, "a configuration file holds one YAML document")
-	}
-	if err := checkNode(&doc); err != nil {
-		return nil, err
-	}
-	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, errorf(doc.Line, "the configuration must be a mapping")
-	}
 	var w wireConfig
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(&w); err != nil {
-		return nil, yamlError(err)
+	doc, err := strictyaml.Decode(data, MaxConfigBytes, "configuration", &w)
+	if err != nil {
+		var se *strictyaml.Error
+		if errors.As(err, &se) {
+			return nil, errorf(se.Line, "%s", se.Msg)
+		}
+		return nil, errorf(0, "%v", err)
 	}
 	return w.config(doc.Content[0])
 }
@@ -226,53 +207,6 @@ func validToolName(name string) error {
 	for _, r := range name {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
 			return fmt.Errorf("tool name %.64q holds %q", name, r)
-		}
-	}
-	return nil
-}
-
-// yamlError turns yaml's "yaml: line N: msg" (or a TypeError's list) into an Error.
-func yamlError(err error) error {
-	var te *yaml.TypeError
-	msg := err.Error()
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	var line int
-	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
-		_, rest, _ := strings.Cut(msg, ":")
-		rest = strings.TrimSpace(rest)
-		var field string
-		if n, _ := fmt.Sscanf(rest, "field %s not found in type", &field); n == 1 {
-			rest = fmt.Sprintf("unknown key %q", field)
-		}
-		return errorf(line, "%s", rest)
-	}
-	return errorf(0, "%s", msg)
-}
-
-// checkNode refuses aliases, anchors, tags and duplicate keys.
-func checkNode(n *yaml.Node) error {
-	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return errorf(n.Line, "anchors and aliases are not allowed")
-	}
-	if n.Tag != "" && n.Style&yaml.TaggedStyle != 0 {
-		return errorf(n.Line, "explicit tags are not allowed")
-	}
-	if n.Kind == yaml.MappingNode {
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			if seen[k] {
-				return errorf(n.Content[i].Line, "key %q appears twice", k)
-			}
-			seen[k] = true
-		}
-	}
-	for _, c := range n.Content {
-		if err := checkNode(c); err != nil {
-			return err
 		}
 	}
 	return nil

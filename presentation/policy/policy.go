@@ -1,11 +1,9 @@
 package policy
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +12,7 @@ import (
 
 	"github.com/mandate-dev/mandate/credentials/scope"
 	"github.com/mandate-dev/mandate/did"
+	"github.com/mandate-dev/mandate/internal/strictyaml"
 )
 
 // Limits of a policy file.
@@ -92,6 +91,15 @@ func errorf(line int, format string, args ...any) error {
 	return &Error{Line: line, Msg: fmt.Sprintf(format, args...)}
 }
 
+// yamlErr is a strictyaml refusal as this package's Error.
+func yamlErr(err error) error {
+	var se *strictyaml.Error
+	if errors.As(err, &se) {
+		return &Error{Line: se.Line, Msg: se.Msg}
+	}
+	return errorf(0, "%v", err)
+}
+
 // wire is the file's form.
 type wire struct {
 	Version    int          `yaml:"version"`
@@ -127,34 +135,12 @@ type wireIntent struct {
 
 // Parse reads and validates a policy file.
 func Parse(data []byte) (*Policy, error) {
-	if len(data) > MaxBytes {
-		return nil, errorf(0, "file is %d bytes, limit %d", len(data), MaxBytes)
-	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errorf(0, "file is empty")
-		}
-		return nil, yamlError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, errorf(extra.Line, "a policy file holds one YAML document")
-	}
-	if err := checkNode(&doc); err != nil {
-		return nil, err
-	}
-	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, errorf(doc.Line, "the policy must be a mapping")
-	}
 	var w wire
-	strict := yaml.NewDecoder(bytes.NewReader(data))
-	strict.KnownFields(true)
-	if err := strict.Decode(&w); err != nil {
-		return nil, yamlError(err)
+	doc, err := strictyaml.Decode(data, MaxBytes, "policy", &w)
+	if err != nil {
+		return nil, yamlErr(err)
 	}
-	p, err := w.policy(&doc)
+	p, err := w.policy(doc)
 	if err != nil {
 		return nil, err
 	}
@@ -162,55 +148,6 @@ func Parse(data []byte) (*Policy, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// yamlError turns yaml's "yaml: line N: msg" (or a TypeError's list) into an Error.
-func yamlError(err error) error {
-	var te *yaml.TypeError
-	msg := err.Error()
-	if errors.As(err, &te) && len(te.Errors) > 0 {
-		msg = te.Errors[0]
-	}
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	var line int
-	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
-		_, rest, _ := strings.Cut(msg, ":")
-		rest = strings.TrimSpace(rest)
-		// "field x not found in type policy.wireRoot" names our Go types.
-		var field string
-		if n, _ := fmt.Sscanf(rest, "field %s not found in type", &field); n == 1 {
-			rest = fmt.Sprintf("unknown key %q", field)
-		}
-		return errorf(line, "%s", rest)
-	}
-	return errorf(0, "%s", msg)
-}
-
-// checkNode refuses aliases, anchors, tags and duplicate keys (yaml.v3 refuses duplicates itself; aliases
-// could make a small file expand).
-func checkNode(n *yaml.Node) error {
-	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return errorf(n.Line, "anchors and aliases are not allowed")
-	}
-	if n.Tag != "" && n.Style&yaml.TaggedStyle != 0 {
-		return errorf(n.Line, "explicit tags are not allowed")
-	}
-	if n.Kind == yaml.MappingNode {
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i].Value
-			if seen[k] {
-				return errorf(n.Content[i].Line, "key %q appears twice", k)
-			}
-			seen[k] = true
-		}
-	}
-	for _, c := range n.Content {
-		if err := checkNode(c); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // lines finds the line of each entry of a top-level list, and of a top-level key.
