@@ -78,7 +78,7 @@ func TestServeWalletRefuses(t *testing.T) {
 	}
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	_, errs, code := mandate(t, ctx, "serve", "wallet", "--wallet", filepath.Join(dir, "agent"), "--socket", file)
-	if want := "mandate: holder: " + file + " exists and is not a socket (----------); not replacing it"; code != 1 || strings.TrimSpace(errs) != want {
+	if want := "mandate: holder: " + file + " exists and is not a socket (-rw-------); not replacing it"; code != 1 || strings.TrimSpace(errs) != want {
 		t.Fatalf("not a socket: exit %d %q, want %q", code, errs, want)
 	}
 	t.Setenv("XDG_RUNTIME_DIR", dir)
