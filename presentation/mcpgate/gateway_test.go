@@ -287,6 +287,13 @@ func TestBlockedCalls(t *testing.T) {
 			`mandate: DENY MALFORMED: mcpgate: arguments "doc" and "Doc" differ only by case`},
 		{"the justification by case", "read_doc", map[string]any{"doc": "public", "Justification": "because"},
 			`mandate: DENY MALFORMED: mcpgate: arguments "justification" and "Justification" differ only by case`},
+		// İ and ı fold only to themselves, but lower and upper to i and I (found by a second review).
+		{"a dotted capital I", "read_doc", json.RawMessage(`{"doc":"public","justificat\u0130on":"x"}`),
+			"mandate: DENY MALFORMED: mcpgate: arguments \"justification\" and \"justificat\u0130on\" differ only by case"},
+		{"a dotless i", "read_doc", json.RawMessage(`{"doc":"public","text":"a","text\u0131":"b","TEXTI":"c"}`),
+			"mandate: DENY MALFORMED: mcpgate: arguments \"TEXTI\" and \"text\u0131\" differ only by case"},
+		{"-0 for 0", "read_doc", json.RawMessage(`{"doc":-0}`),
+			"mandate: DENY MALFORMED: mcpgate: argument \"doc\": -0 is not an integer as a resource may hold it (write 0)"},
 		{"two other keys by case", "read_doc", map[string]any{"doc": "public", "text": "a", "TEXT": "b"},
 			`mandate: DENY MALFORMED: mcpgate: arguments "TEXT" and "text" differ only by case`},
 		{"long tool name, cut on a character", "x" + strings.Repeat("é", 600), nil, `mandate: DENY UNMAPPED: tool "xéé`},

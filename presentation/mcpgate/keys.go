@@ -15,17 +15,35 @@ import (
 // #general and such an upstream would read #leadership. So no two keys may
 // be equal under case folding, and a key that folds to a name the gateway
 // reads (a template argument, the justification) must be that name exactly.
+// Besides case folding (Go's EqualFold), keys that the simple case
+// mappings join are refused too: "İ" and "ı" fold only to themselves but
+// lower to "i" and upper to "I", as Go's strings.ToLower and ToUpper, Java's
+// equalsIgnoreCase and JavaScript's toUpperCase read them.
 func checkKeys(args map[string]json.RawMessage, names []string) error {
-	seen := make(map[string]string, len(args)+len(names))
+	forms := []func(string) string{foldKey, strings.ToLower, strings.ToUpper}
+	seen := make([]map[string]string, len(forms))
+	for i := range seen {
+		seen[i] = make(map[string]string, len(args)+len(names))
+	}
+	add := func(k string) error {
+		for i, form := range forms {
+			f := form(k)
+			if other, ok := seen[i][f]; ok && other != k {
+				return fmt.Errorf("mcpgate: arguments %.64q and %.64q differ only by case", other, k)
+			}
+			seen[i][f] = k
+		}
+		return nil
+	}
 	for _, n := range names {
-		seen[foldKey(n)] = n
+		if err := add(n); err != nil {
+			return err
+		}
 	}
 	for _, k := range sortedKeys(args) {
-		f := foldKey(k)
-		if other, ok := seen[f]; ok && other != k {
-			return fmt.Errorf("mcpgate: arguments %.64q and %.64q differ only by case", other, k)
+		if err := add(k); err != nil {
+			return err
 		}
-		seen[f] = k
 	}
 	return nil
 }

@@ -172,10 +172,15 @@ func segmentValue(name string, raw json.RawMessage) (string, error) {
 		if err := json.Unmarshal(raw, &n); err != nil {
 			return "", fmt.Errorf("mcpgate: argument %q must be a string or an integer", name)
 		}
-		if _, err := strconv.ParseInt(n.String(), 10, 64); err != nil {
+		i, err := strconv.ParseInt(n.String(), 10, 64)
+		if err != nil {
 			return "", fmt.Errorf("mcpgate: argument %q must be a string or an integer", name)
 		}
-		v = n.String()
+		// Only the canonical text: "-0" would be decided as the resource
+		// ".../-0" and read as 0 by an upstream that decodes an integer.
+		if v = strconv.FormatInt(i, 10); v != n.String() {
+			return "", fmt.Errorf("mcpgate: argument %q: %s is not an integer as a resource may hold it (write %s)", name, n.String(), v)
+		}
 	}
 	switch {
 	case v == "":
