@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -158,7 +160,17 @@ func gatewayToken(path string) (string, error) {
 	if !errors.Is(err, os.ErrExist) {
 		return "", fmt.Errorf("--token-file: %w", err)
 	}
-	fi, err := os.Lstat(path)
+	// The checks are made on the file opened, not on the path, so that it
+	// cannot be swapped between them; a symbolic link is not followed.
+	f, err = os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ELOOP) {
+		return "", fmt.Errorf("--token-file %s is a symbolic link; name the file itself", path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("--token-file: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return "", fmt.Errorf("--token-file: %w", err)
 	}
@@ -168,9 +180,12 @@ func gatewayToken(path string) (string, error) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("--token-file %s has mode %04o: others may read the token; chmod 600 it", path, fi.Mode().Perm())
 	}
-	data, err := readLimited(path, mcpgate.MaxTokenBytes+2)
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Geteuid() {
+		return "", fmt.Errorf("--token-file %s belongs to user %d, not to this one (%d)", path, st.Uid, os.Geteuid())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, mcpgate.MaxTokenBytes+3))
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("--token-file: %w", err)
 	}
 	token := strings.TrimSpace(string(data))
 	if err := mcpgate.CheckToken(token); err != nil {

@@ -24,6 +24,10 @@ func TestMCPGatewayRefusesBadSetups(t *testing.T) {
 	if err := os.Chmod(readable, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(write("target", strings.Repeat("t", 43)), link); err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name string
 		args []string
@@ -47,6 +51,8 @@ func TestMCPGatewayRefusesBadSetups(t *testing.T) {
 			"mandate: --token-file " + readable + " has mode 0644: others may read the token; chmod 600 it"},
 		{"a token that is a directory", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765", "--token-file", dir},
 			"mandate: --token-file " + dir + " is not a regular file (d"},
+		{"a token behind a symbolic link", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765", "--token-file", link},
+			"mandate: --token-file " + link + " is a symbolic link; name the file itself"},
 		{"a short token", []string{"mcp-gateway", "--config", ok, "--listen", "127.0.0.1:8765", "--token-file", write("short", "abc\n")},
 			"short: mcpgate: the bearer token must be 32 to 512 bytes"},
 	}
