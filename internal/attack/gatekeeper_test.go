@@ -331,6 +331,14 @@ func TestHTTPGatekeeperHeadersTheHandlerSees(t *testing.T) {
 			{"X_HTTP_Method_Override", "X_HTTP_Method_Override: DELETE", []string{"Connection"}},
 			{"x_http_method", "x_http_method: DELETE", []string{"Connection"}},
 			{"X-Method_Override", "X-Method_Override: DELETE", []string{"Connection"}},
+			// Headers with which a framework behind the gate reroutes the
+			// call to another path or method (found by a second review).
+			{"X-Original-URL", "X-Original-URL: /mail/private", []string{"Connection"}},
+			{"X-Rewrite-Url", "X-Rewrite-Url: /mail/private", []string{"Connection"}},
+			{"X_Original_Method", "X_Original_Method: DELETE", []string{"Connection"}},
+			{"X-Forwarded-Method", "X-Forwarded-Method: DELETE", []string{"Connection"}},
+			{"X-Forwarded-Uri", "X-Forwarded-Uri: /mail/private", []string{"Connection"}},
+			{"X-Forwarded-Path", "X-Forwarded-Path: /mail/private", []string{"Connection"}},
 			// Controls: other headers with underscores, and names that only
 			// start alike, are the handler's.
 			{"X_Request_Id", "X_Request_Id: 7", []string{"Connection", "X_request_id"}},

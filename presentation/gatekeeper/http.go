@@ -103,6 +103,11 @@ func (g *httpGate) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 		g.refuse(w, http.StatusForbidden, g.d.Refuse(ctx, req, presentation.ReasonUnmapped, msg))
 		return
 	}
+	if overridesMethod(r) {
+		msg := fmt.Sprintf("the query names %s: the gate decides the method it sees (%.16s), and middleware behind it could run another", methodParam, r.Method)
+		g.refuse(w, http.StatusBadRequest, g.d.Refuse(ctx, req, presentation.ReasonMalformed, msg))
+		return
+	}
 	auth := r.Header.Values("Authorization")
 	if len(auth) == 0 {
 		g.challenge(w, r, req)
@@ -135,11 +140,33 @@ func (g *httpGate) serve(w http.ResponseWriter, r *http.Request, next http.Handl
 	next.ServeHTTP(w, in)
 }
 
-// methodOverrides are the headers with which middleware (gorilla's
-// HTTPMethodOverrideHandler, and the like) changes a request's method. The
-// gate decided the method it saw: one of these behind it would run another
-// method on that ALLOW. Lower case, '-' for '_' (stripped).
-var methodOverrides = []string{"x-http-method-override", "x-http-method", "x-method-override"}
+// reroutes are the headers with which middleware or a framework behind the
+// gate changes a request's method (gorilla's HTTPMethodOverrideHandler,
+// and the like) or its path (IIS's and Symfony's X-Original-URL and
+// X-Rewrite-URL, a forward-auth proxy's X-Forwarded-Method and -Uri). The
+// gate decided the method and path it saw: one of these behind it would
+// run another call on that ALLOW. Lower case, '-' for '_' (stripped).
+var reroutes = []string{
+	"x-http-method-override", "x-http-method", "x-method-override",
+	"x-original-url", "x-rewrite-url", "x-original-method",
+	"x-forwarded-method", "x-forwarded-uri", "x-forwarded-path",
+}
+
+// methodParam is the form field with which the same middleware overrides
+// the method (`_method`, read without regard to case). In the query it is
+// refused; in a form body the gate does not read, so such middleware must
+// run before the gate (docs/HTTP.md).
+const methodParam = "_method"
+
+// overridesMethod reports whether the query names a method override.
+func overridesMethod(r *http.Request) bool {
+	for k := range r.URL.Query() {
+		if strings.EqualFold(k, methodParam) {
+			return true
+		}
+	}
+	return false
+}
 
 // handlerHeader is h without the headers the handler must not see
 // (stripped).
@@ -157,12 +184,12 @@ func handlerHeader(h http.Header) http.Header {
 // stripped reports whether the gate keeps header k from the handler:
 // Authorization, any Mandate-* header (the caller's, not the gate's: a
 // handler must not take a Mandate-Decision it was sent for one the gate
-// made) and the method override headers. k is read without regard to case
+// made) and the rerouting headers. k is read without regard to case
 // and with '_' as '-': CGI, WSGI and PHP give Mandate_Decision and
 // Mandate-Decision the same name (HTTP_MANDATE_DECISION).
 func stripped(k string) bool {
 	k = strings.ToLower(strings.ReplaceAll(k, "_", "-"))
-	return k == "authorization" || strings.HasPrefix(k, "mandate-") || slices.Contains(methodOverrides, k)
+	return k == "authorization" || strings.HasPrefix(k, "mandate-") || slices.Contains(reroutes, k)
 }
 
 // mapRequest asks the mapper and checks what it says. On an error the

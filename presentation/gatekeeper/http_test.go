@@ -329,6 +329,24 @@ func TestHTTPAnotherMethodIsRequestMismatch(t *testing.T) {
 	}
 }
 
+// A method override in the query (`_method`, which gorilla's
+// HTTPMethodOverrideHandler and many others read) is refused, with a
+// presentation or without: middleware behind the gate would run DELETE on
+// an ALLOW for POST (found by a second review).
+func TestHTTPMethodOverrideInTheQuery(t *testing.T) {
+	s := newHTTPService(t, nil)
+	for _, path := range []string{"/mail/outbox?to=bob&_method=DELETE", "/mail/outbox?_METHOD=delete&to=bob"} {
+		resp, body := s.do(t, s.client(nil), context.Background(), http.MethodPost, path, "hello")
+		httpExpect(t, resp, body, http.StatusBadRequest, "DENY", presentation.ReasonMalformed)
+		if want := "the query names _method: the gate decides the method it sees (POST), and middleware behind it could run another"; body.Message != want || body.AuditID == "" {
+			t.Fatalf("%s: %q (audit %q), want %q", path, body.Message, body.AuditID, want)
+		}
+	}
+	if arrived, handled := s.counts(); arrived != 2 || handled != 0 {
+		t.Fatalf("arrived %d, handled %d: want 2 arrived (no retry with a presentation), none handled", arrived, handled)
+	}
+}
+
 // httpRecorder keeps the last answer to a challenge the transport sent.
 type httpRecorder struct {
 	base http.RoundTripper
