@@ -3,6 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,8 +51,8 @@ func newApprovalsCmd(io *streams) *cobra.Command {
 				return json.NewEncoder(io.out).Encode(rs)
 			}
 			for _, r := range rs {
-				fmt.Fprintf(io.out, "%s  %s %s  by %s  intent %q  grant %s  expires %s\n", r.ID, r.Request.Action, r.Request.Resource,
-					r.Actor, r.Request.Intent, r.Grant, r.Expires.Format(time.RFC3339))
+				fmt.Fprintf(io.out, "%s  %s %s  by %s  intent %q  grant %s  expires %s%s\n", r.ID, r.Request.Action, r.Request.Resource,
+					r.Actor, r.Request.Intent, r.Grant, r.Expires.Format(time.RFC3339), contextText(r.Request.Context))
 			}
 			if len(rs) == 0 {
 				fmt.Fprintln(io.out, "no pending requests")
@@ -62,6 +65,17 @@ func newApprovalsCmd(io *streams) *cobra.Command {
 	_ = list.MarkFlagRequired("verifier")
 	cmd.AddCommand(list)
 	return cmd
+}
+
+// contextText is a request's context for a person to read: what an MCP
+// gateway maps from a tool's arguments (an amount, a message) is part of
+// what is approved. Each value is quoted and cut to 256 bytes.
+func contextText(c map[string]string) string {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(c)) {
+		fmt.Fprintf(&b, "  %s=%.256q", k, c[k])
+	}
+	return b.String()
 }
 
 // answerOptions is `approve`'s and `reject`'s options.

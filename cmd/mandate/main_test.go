@@ -115,14 +115,17 @@ func TestCLIEndToEnd(t *testing.T) {
 		!strings.Contains(out, `"checkers":[{"checker":"lexical","verdict":"allow"`) {
 		t.Fatalf("summarizer read: %s", out)
 	}
-	draft := []string{"present", "--wallet", p("assistant"), "--verifier", addr, "--action", "email:draft", "--resource", "mailbox:alice/drafts", "--intent", "reply to Bob"}
+	draft := []string{"present", "--wallet", p("assistant"), "--verifier", addr, "--action", "email:draft", "--resource", "mailbox:alice/drafts", "--intent", "reply to Bob",
+		"--context", "to=bob@example.com", "--context", "subject=Re: \"lunch\""}
 	out, _, code = mandate(t, ctx, draft...)
 	if code != 3 || !strings.HasPrefix(out, "NEEDS_APPROVAL APPROVAL_REQUIRED") {
 		t.Fatalf("assistant draft: exit %d, %s", code, out)
 	}
 	_, rest, _ := strings.Cut(out, "  approval  ")
 	id, _, _ := strings.Cut(rest, " ")
-	if out := must(t, ctx, "approvals", "list", "--verifier", addr); !strings.HasPrefix(out, id+"  email:draft mailbox:alice/drafts  by "+assistant) {
+	// The approver reads what the call states besides the intent: its context, sorted and quoted.
+	if out := must(t, ctx, "approvals", "list", "--verifier", addr); !strings.HasPrefix(out, id+"  email:draft mailbox:alice/drafts  by "+assistant) ||
+		!strings.HasSuffix(out, `  subject="Re: \"lunch\""  to="bob@example.com"`) {
 		t.Fatalf("approvals list: %s", out)
 	}
 	// The assistant cannot approve for Alice.

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mandate-dev/mandate/credentials/scope"
 	"github.com/mandate-dev/mandate/internal/strictyaml"
+	"github.com/mandate-dev/mandate/presentation"
 )
 
 // Limits on a configuration file.
@@ -52,7 +54,37 @@ type Tools map[string]Tool
 type Tool struct {
 	Action   string
 	Resource Template
-	Line     int // in the configuration file, for messages (0 when built in code)
+	// Context maps request context keys to the tool arguments that fill
+	// them ("amount": "amount"): the verifier decides on them (a grant's
+	// maxAmount reads "amount", a CEL condition reads any), the approver
+	// sees them and the audit log keeps them. At most MaxToolContext.
+	Context map[string]string
+	Line    int // in the configuration file, for messages (0 when built in code)
+}
+
+// MaxToolContext bounds the context entries one tool maps from arguments.
+const MaxToolContext = 8
+
+// checkContext checks a tool's context mapping against the justification
+// argument's name.
+func (t Tool) checkContext(justification string) error {
+	if len(t.Context) > MaxToolContext {
+		return fmt.Errorf("context: more than %d entries", MaxToolContext)
+	}
+	for _, k := range sortedKeys(t.Context) {
+		arg := t.Context[k]
+		switch {
+		case k == "" || len(k) > presentation.MaxContextKeyBytes || !utf8.ValidString(k):
+			return fmt.Errorf("context key %.64q must be 1..%d bytes of UTF-8", k, presentation.MaxContextKeyBytes)
+		case strings.HasPrefix(k, "mcp."):
+			return fmt.Errorf("context key %q: keys that start mcp. are the gateway's", k)
+		case !validArgName(arg):
+			return fmt.Errorf("context %q: %.64q is not an argument name (letters, digits, '_', '-')", k, arg)
+		case arg == justification:
+			return fmt.Errorf("context %q reads the justification argument", k)
+		}
+	}
+	return nil
 }
 
 // Error is a configuration error, at a line of the file (0 when it has none).
@@ -94,8 +126,9 @@ type wireVerifier struct {
 }
 
 type wireTool struct {
-	Action   string `yaml:"action"`
-	Resource string `yaml:"resource"`
+	Action   string            `yaml:"action"`
+	Resource string            `yaml:"resource"`
+	Context  map[string]string `yaml:"context"`
 }
 
 // ParseConfig reads a configuration file strictly: one YAML document of at
@@ -175,6 +208,10 @@ func (w *wireConfig) tools(top *yaml.Node, justification string) (Tools, error) 
 			if a == justification {
 				return nil, errorf(line, "tool %q: the resource reads {%s}, the justification argument", name, a)
 			}
+		}
+		t.Context = wt.Context
+		if err := t.checkContext(justification); err != nil {
+			return nil, errorf(line, "tool %q: %v", name, err)
 		}
 		t.Line = line
 		tools[name] = t

@@ -26,6 +26,11 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withContext := strings.Replace(goodConfig, "    resource: slack:acme/{channel}\n", "    resource: slack:acme/{channel}\n    context: {amount: sum, memo: text}\n", 1)
+	cc, err := mcpgate.ParseConfig([]byte(withContext))
+	if err != nil || len(cc.Tools["read_channel"].Context) != 2 || cc.Tools["read_channel"].Context["amount"] != "sum" {
+		t.Fatalf("context: %+v %v", cc, err)
+	}
 	rc := c.Tools["read_channel"]
 	if strings.Join(c.Upstream.Command, " ") != "slack-mcp --stdio" || c.Upstream.URL != "" || c.WalletSocket != "/run/mandate/wallet.sock" ||
 		c.VerifierAddress != "127.0.0.1:7443" || c.Justification != "justification" || len(c.Tools) != 2 ||
@@ -57,6 +62,14 @@ func TestParseConfigErrors(t *testing.T) {
 		{"touching placeholders", swap("slack:acme/{channel}", "slack:acme/{a}{b}"), `mcpgate: config: line 8: tool "read_channel": resource "slack:acme/{a}{b}": placeholders {a} and {b} touch`},
 		{"justification in resource", swap("slack:acme/{channel}", "slack:acme/{justification}"), `mcpgate: config: line 8: tool "read_channel": the resource reads {justification}, the justification argument`},
 		{"bad tool name", swap("read_channel:", "read channel:"), `mcpgate: config: line 8: tool name "read channel" holds ' '`},
+		{"context on the gateway's keys", swap("    resource: slack:acme/{channel}\n", "    resource: slack:acme/{channel}\n    context: {mcp.tool: x}\n"),
+			`mcpgate: config: line 8: tool "read_channel": context key "mcp.tool": keys that start mcp. are the gateway's`},
+		{"context from the justification", swap("    resource: slack:acme/{channel}\n", "    resource: slack:acme/{channel}\n    context: {why: justification}\n"),
+			`mcpgate: config: line 8: tool "read_channel": context "why" reads the justification argument`},
+		{"context from no argument", swap("    resource: slack:acme/{channel}\n", "    resource: slack:acme/{channel}\n    context: {amount: \"a b\"}\n"),
+			`mcpgate: config: line 8: tool "read_channel": context "amount": "a b" is not an argument name`},
+		{"context too large", swap("    resource: slack:acme/{channel}\n", "    resource: slack:acme/{channel}\n    context: {a: x, b: x, c: x, d: x, e: x, f: x, g: x, h: x, i: x}\n"),
+			`mcpgate: config: line 8: tool "read_channel": context: more than 8 entries`},
 		{"bad justification", goodConfig + "justification: a b\n", `mcpgate: config: line 12: justification "a b" is not an argument name`},
 	}
 	for _, c := range cases {

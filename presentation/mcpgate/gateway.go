@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -125,6 +126,9 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 			return nil, fmt.Errorf("mcpgate: %w", err)
 		}
 		if _, err := NewTool(t.Action, t.Resource.String()); err != nil {
+			return nil, fmt.Errorf("mcpgate: tool %q: %w", name, err)
+		}
+		if err := t.checkContext(o.Justification); err != nil {
 			return nil, fmt.Errorf("mcpgate: tool %q: %w", name, err)
 		}
 	}
@@ -304,13 +308,18 @@ func (g *Gateway) request(ctx context.Context, name string, raw json.RawMessage)
 	if len(raw) > MaxArgumentsBytes {
 		return refuse(presentation.ReasonMalformed, "the arguments are longer than %d bytes", MaxArgumentsBytes)
 	}
+	if !utf8.Valid(raw) {
+		// Decoding would replace the bad bytes, so what is decided on would
+		// not be what is forwarded.
+		return refuse(presentation.ReasonMalformed, "the arguments are not UTF-8")
+	}
 	args := map[string]json.RawMessage{}
 	if len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &args); err != nil || args == nil {
 			return refuse(presentation.ReasonMalformed, "the arguments are not a JSON object")
 		}
 	}
-	if err := checkKeys(args, append(m.Resource.Args(), g.o.Justification)); err != nil {
+	if err := checkKeys(args, append(append(m.Resource.Args(), g.o.Justification), slices.Collect(maps.Values(m.Context))...)); err != nil {
 		return refuse(presentation.ReasonMalformed, "%v", err)
 	}
 	if j, ok := args[g.o.Justification]; ok {
@@ -329,6 +338,13 @@ func (g *Gateway) request(ctx context.Context, name string, raw json.RawMessage)
 	req.Resource = res
 	if err := m.Resource.Lower(args); err != nil {
 		return refuse(presentation.ReasonMalformed, "%v", err)
+	}
+	for _, k := range sortedKeys(m.Context) {
+		v, err := contextValue(m.Context[k], k, args)
+		if err != nil {
+			return refuse(presentation.ReasonMalformed, "%v", err)
+		}
+		req.Context[k] = v
 	}
 	if t, err := g.upstreamTool(ctx, name); err != nil {
 		return refuse(presentation.ReasonMalformed, "%v", err)

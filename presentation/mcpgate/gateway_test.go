@@ -51,7 +51,7 @@ func (u *upstream) received() []string {
 func (u *upstream) server() *mcp.Server {
 	s := mcp.NewServer(&mcp.Implementation{Name: "docs", Version: "v1"}, nil)
 	docArgs := map[string]any{"type": "object", "properties": map[string]any{"doc": map[string]any{"type": "string"}}, "required": []any{"doc"}}
-	for _, name := range []string{"read_doc", "write_doc", "edit_doc", "delete_doc", "find_doc"} {
+	for _, name := range []string{"read_doc", "write_doc", "edit_doc", "delete_doc", "find_doc", "pay_doc"} {
 		s.AddTool(&mcp.Tool{Name: name, Description: name + " a document", InputSchema: docArgs}, u.handle)
 	}
 	own := map[string]any{"type": "object", "properties": map[string]any{"doc": map[string]any{"type": "string"}, "justification": map[string]any{"type": "string"}}}
@@ -72,7 +72,13 @@ var docTools = mcpgate.Tools{
 	"edit_doc":          mustTool("docs:edit", "docs:acme/{doc}"),
 	"own_justification": mustTool("docs:read", "docs:acme/{doc}"),
 	"find_doc":          mustTool("docs:read", "docs:acme/{doc|lower}"), // an upstream that ignores case
+	"pay_doc":           withContext(mustTool("docs:pay", "docs:acme/{doc}"), map[string]string{"amount": "amount", "memo": "memo"}),
 	// delete_doc is not mapped.
+}
+
+func withContext(t mcpgate.Tool, c map[string]string) mcpgate.Tool {
+	t.Context = c
+	return t
 }
 
 func mustTool(action, resource string) mcpgate.Tool {
@@ -115,6 +121,7 @@ func setUpWith(t *testing.T, edit func(*mcpgate.Options)) *fixture {
 		Subject: agent.DID(), Purpose: "keep the public documents tidy",
 		Grants: []credentials.Grant{
 			{ID: "urn:mandate:grant:read", Action: "docs:read", Resource: "docs:acme/public"},
+			{ID: "urn:mandate:grant:pay", Action: "docs:pay", Resource: "docs:acme/*", Constraints: credentials.Constraints{MaxAmount: &payBudget}},
 			{ID: "urn:mandate:grant:edit", Action: "docs:edit", Resource: "docs:acme/*",
 				Constraints: credentials.Constraints{Approval: credentials.ApprovalRequired}},
 		},
@@ -211,11 +218,53 @@ func TestToolsList(t *testing.T) {
 			t.Errorf("%s: required %v: the justification must stay optional", tool.Name, req)
 		}
 	}
-	if strings.Join(names, ",") != "edit_doc,find_doc,read_doc" {
+	if strings.Join(names, ",") != "edit_doc,find_doc,pay_doc,read_doc" {
 		t.Fatalf("tools/list: %v", names)
 	}
 	if _, err := f.session.ListTools(context.Background(), &mcp.ListToolsParams{Cursor: "x"}); err == nil || !strings.Contains(err.Error(), "unknown cursor") {
 		t.Errorf("cursor: %v", err)
+	}
+}
+
+var payBudget int64 = 100
+
+// A tool's context mapping puts arguments in the request's context: the
+// verifier enforces a grant's maxAmount on "amount" (which it could not
+// through the gateway before), and the record shows what was decided.
+func TestToolContext(t *testing.T) {
+	f := setUp(t)
+	cases := []struct {
+		args any
+		want string // the text's start
+	}{
+		{map[string]any{"doc": "invoice-1", "amount": 60, "memo": "May rent"}, "pay_doc done"},
+		{map[string]any{"doc": "invoice-2", "amount": 50, "memo": "June rent"}, "mandate: DENY AMOUNT_EXCEEDED: "},
+		{map[string]any{"doc": "invoice-2", "amount": 40, "memo": "June rent"}, "pay_doc done"},
+		{map[string]any{"doc": "invoice-3", "memo": "no amount"}, `mandate: DENY MALFORMED: mcpgate: argument "amount" is required (it is the request's context "amount")`},
+		{json.RawMessage(`{"doc":"invoice-3","amount":1.5,"memo":"x"}`), `mandate: DENY MALFORMED: mcpgate: argument "amount": 1.5 is not an integer in canonical form (it is the request's context "amount")`},
+		{json.RawMessage(`{"doc":"invoice-3","amount":[1],"memo":"x"}`), `mandate: DENY MALFORMED: mcpgate: argument "amount" must be a string or an integer (it is the request's context "amount")`},
+		{json.RawMessage(`{"doc":"invoice-3","amount":-0,"memo":"x"}`), `mandate: DENY MALFORMED: mcpgate: argument "amount": -0 is not an integer in canonical form (it is the request's context "amount")`},
+		{map[string]any{"doc": "invoice-3", "amount": 1, "memo": strings.Repeat("m", presentation.MaxContextValBytes+1)}, `mandate: DENY MALFORMED: mcpgate: argument "memo" is longer than 1024 bytes`},
+		{json.RawMessage(`{"doc":"invoice-3","amount":1,"memo":"x","Amount":99}`), `mandate: DENY MALFORMED: mcpgate: arguments "amount" and "Amount" differ only by case`},
+	}
+	for i, c := range cases {
+		if res := f.call(t, "pay_doc", c.args); !strings.HasPrefix(text(res), c.want) {
+			t.Errorf("call %d: %q, want %q", i, text(res), c.want)
+		}
+	}
+	recs := f.records(t)
+	if len(recs) != len(cases) || recs[0].Context["amount"] != "60" || recs[0].Context["memo"] != "May rent" || recs[0].Decision != "ALLOW" ||
+		recs[1].Reasons[0] != "AMOUNT_EXCEEDED" || recs[2].Context["amount"] != "40" {
+		t.Fatalf("records: %+v", recs)
+	}
+	if got := f.upstream.received(); len(got) != 2 {
+		t.Fatalf("the upstream received %q", got)
+	}
+	// Arguments that are not UTF-8 are refused: decoding would replace the
+	// bad bytes, and the gateway would decide on other text than it forwards.
+	res, err := f.gw.CallTool(context.Background(), "pay_doc", json.RawMessage("{\"doc\":\"x\",\"amount\":1,\"memo\":\"\xff\"}"))
+	if err != nil || text(res) != "mandate: DENY MALFORMED: the arguments are not UTF-8 (audit 10)" {
+		t.Fatalf("not UTF-8: %q %v", text(res), err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mandate-dev/mandate/credentials/scope"
+	"github.com/mandate-dev/mandate/presentation"
 )
 
 // MaxArgumentBytes bounds one argument value that fills a resource template.
@@ -196,6 +197,32 @@ func segmentValue(name string, raw json.RawMessage) (string, error) {
 		}
 	}
 	return v, nil
+}
+
+// contextValue is the argument that fills context key k: a JSON string of
+// at most presentation.MaxContextValBytes, or an integer in canonical form
+// (a grant's maxAmount reads "amount" as one).
+func contextValue(name, k string, args map[string]json.RawMessage) (string, error) {
+	raw, ok := args[name]
+	if !ok {
+		return "", fmt.Errorf("mcpgate: argument %q is required (it is the request's context %q)", name, k)
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		if len(s) > presentation.MaxContextValBytes {
+			return "", fmt.Errorf("mcpgate: argument %q is longer than %d bytes (it is the request's context %q)", name, presentation.MaxContextValBytes, k)
+		}
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err != nil {
+		return "", fmt.Errorf("mcpgate: argument %q must be a string or an integer (it is the request's context %q)", name, k)
+	}
+	i, err := strconv.ParseInt(n.String(), 10, 64)
+	if err != nil || strconv.FormatInt(i, 10) != n.String() {
+		return "", fmt.Errorf("mcpgate: argument %q: %.32s is not an integer in canonical form (it is the request's context %q)", name, n.String(), k)
+	}
+	return n.String(), nil
 }
 
 // segmentRune is scope's set of resource segment characters, without '*'
