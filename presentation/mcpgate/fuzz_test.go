@@ -1,6 +1,7 @@
 package mcpgate_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -86,6 +87,56 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			if _, err := mcpgate.ParseTemplate(tool.Resource.String()); err != nil {
 				t.Fatalf("tool %q: template %q: %v", name, tool.Resource, err)
+			}
+		}
+	})
+}
+
+// FuzzGatewayArguments: whatever arguments an agent sends to read_doc
+// (granted on docs:acme/public only), a call that reaches the upstream is
+// one on which every way the upstream may read the "doc" argument gives
+// "public": Go's encoding/json into a struct (keys without regard to case,
+// the last match wins), and a map looked up by the lower- or upper-case
+// key. Every call, forwarded or not, has its audit record.
+func FuzzGatewayArguments(f *testing.F) {
+	for _, s := range []string{
+		`{"doc":"public"}`, `{"doc":"private"}`, `{"doc":"public","Doc":"private"}`, `{"doc":"public","doc":"private"}`,
+		`{"doc":"public","DOC":"private"}`, `{"doc":"public","d\u0130c":"private"}`, `{"doc":"pub\u006cic"}`, `{"doc":"public","justification":"x"}`,
+		`{"doc":"public","Justification":"x"}`, `{"doc":["public"]}`, `{"doc":"public","x":{"doc":"private"}}`, `null`, `[]`, `{"doc":-0}`,
+	} {
+		f.Add([]byte(s))
+	}
+	fx := setUp(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		before := len(fx.upstream.received())
+		records := len(fx.records(t))
+		if _, err := fx.gw.CallTool(context.Background(), "read_doc", json.RawMessage(raw)); err != nil {
+			t.Fatalf("CallTool: %v", err)
+		}
+		if n := len(fx.records(t)); n != records+1 {
+			t.Fatalf("%d audit records for one call", n-records)
+		}
+		got := fx.upstream.received()[before:]
+		if len(got) == 0 {
+			return
+		}
+		forwarded := []byte(strings.TrimPrefix(got[0], "read_doc "))
+		var asStruct struct {
+			Doc any `json:"doc"`
+		}
+		if err := json.Unmarshal(forwarded, &asStruct); err != nil || asStruct.Doc != "public" {
+			t.Fatalf("sent %s, forwarded %s: a struct reads doc %v (%v)", raw, forwarded, asStruct.Doc, err)
+		}
+		var asMap map[string]any
+		if err := json.Unmarshal(forwarded, &asMap); err != nil {
+			t.Fatalf("forwarded %s: %v", forwarded, err)
+		}
+		for k, v := range asMap {
+			if (strings.ToLower(k) == "doc" || strings.ToUpper(k) == "DOC") && v != "public" {
+				t.Fatalf("sent %s, forwarded %s: key %q reads %v", raw, forwarded, k, v)
+			}
+			if strings.EqualFold(k, "justification") {
+				t.Fatalf("sent %s, forwarded %s: the justification reached the upstream", raw, forwarded)
 			}
 		}
 	})

@@ -98,10 +98,10 @@ type fixture struct {
 
 // setUp runs upstream <- gateway <- agent client, each over in-memory
 // transports, with a verifier in process.
-func setUp(t *testing.T) *fixture { return setUpWith(t, nil) }
+func setUp(t testing.TB) *fixture { return setUpWith(t, nil) }
 
 // setUpWith is setUp with the gateway's options changed by edit.
-func setUpWith(t *testing.T, edit func(*mcpgate.Options)) *fixture {
+func setUpWith(t testing.TB, edit func(*mcpgate.Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{upstream: &upstream{}}
