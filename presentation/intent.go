@@ -99,7 +99,7 @@ func (v *Verifier) checkIntent(ctx context.Context, st *state, g credentials.Gra
 			cv = CheckerVerdict{Checker: a.Checker, Verdict: "error", Reason: a.Err.Error()}
 			failed = true
 		}
-		cv.Reason = cut(cv.Reason, maxVerdictReason)
+		cv.Reason = clip(cv.Reason, maxVerdictReason)
 		st.checks = append(st.checks, cv)
 	}
 	switch {
@@ -125,17 +125,6 @@ func (v *Verifier) intentRequest(st *state, g credentials.Grant) intent.Request 
 		r.Purposes = append(r.Purposes, c.Subject.Purpose)
 	}
 	return r
-}
-
-// cut shortens s to at most n bytes on a rune boundary.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // MaxDelegationChecks bounds the checker calls one delegation makes.

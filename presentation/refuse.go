@@ -30,7 +30,7 @@ func (v *Verifier) Refuse(req Request, reason Reason, format string, args ...any
 		reason = ReasonInternalError
 	}
 	st := &state{req: req.Bounded(), now: v.cfg.Now()}
-	d := Decision{Outcome: Deny, Reasons: []Reason{reason}, Message: validText(fmt.Sprintf(format, args...), MaxRefusalMessageBytes)}
+	d := Decision{Outcome: Deny, Reasons: []Reason{reason}, Message: RefusalMessage(fmt.Sprintf(format, args...))}
 	v.commit(st, &d)
 	v.log.Info("decision", "outcome", d.Outcome.String(), "reasons", d.Reasons,
 		"action", st.req.Action, "resource", st.req.Resource, "audit", d.AuditID)
@@ -67,6 +67,11 @@ func (r Request) Bounded() Request {
 	}
 	return out
 }
+
+// RefusalMessage is m as a refusal records it, and as VerifierService.Refuse
+// can carry it: invalid UTF-8 replaced by U+FFFD, cut on a UTF-8 boundary to
+// MaxRefusalMessageBytes.
+func RefusalMessage(m string) string { return validText(m, MaxRefusalMessageBytes) }
 
 // validText is s with invalid UTF-8 replaced by U+FFFD, cut to n bytes.
 func validText(s string, n int) string { return clip(strings.ToValidUTF8(s, "\uFFFD"), n) }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mandate-dev/mandate/credentials"
 	"github.com/mandate-dev/mandate/presentation"
@@ -100,7 +98,7 @@ func (c *Client) AuthorizeHeld(ctx context.Context, holder credentials.Signer, h
 // protobuf string must be UTF-8, and a refusal that cannot be sent cannot be
 // recorded.
 func (c *Client) Refuse(ctx context.Context, req presentation.Request, reason presentation.Reason, message string) (presentation.Decision, error) {
-	req, message = req.Bounded(), refusalMessage(message)
+	req, message = req.Bounded(), presentation.RefusalMessage(message)
 	r, err := c.rpc.Refuse(ctx, &mandatev1.RefuseRequest{
 		Request: &mandatev1.Request{Action: req.Action, Resource: req.Resource, Intent: req.Intent, Context: req.Context},
 		Reason:  string(reason), Message: message,
@@ -114,18 +112,4 @@ func (c *Client) Refuse(ctx context.Context, req presentation.Request, reason pr
 			errors.New("gatekeeper: refuse: the verifier answered something other than a DENY")
 	}
 	return d, nil
-}
-
-// refusalMessage is m as a refusal may send it: invalid UTF-8 replaced by
-// U+FFFD, cut on a UTF-8 boundary to presentation.MaxRefusalMessageBytes.
-func refusalMessage(m string) string {
-	m = strings.ToValidUTF8(m, "\uFFFD")
-	n := presentation.MaxRefusalMessageBytes
-	if len(m) <= n {
-		return m
-	}
-	for n > 0 && !utf8.RuneStart(m[n]) {
-		n--
-	}
-	return m[:n]
 }
