@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -149,7 +148,7 @@ func newGuard(d Decider, m MethodMapper, opts []InterceptorOption) *guard {
 		o(&g.cfg)
 	}
 	if g.cfg.log == nil {
-		g.cfg.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		g.cfg.log = slog.New(slog.DiscardHandler)
 	}
 	return g
 }
